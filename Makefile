@@ -1,0 +1,46 @@
+# Two commands do everything: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+WORKERS ?= 2
+THREADS ?= 2
+
+.PHONY: run dev test worker bench lint migrate install chromium clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python -m core.db
+
+run: migrate
+	$(BIN)/streamlit run Home.py --server.port $(PORT) --server.headless true
+
+dev: migrate
+	APP_ENV=development $(BIN)/streamlit run Home.py --server.port $(PORT) --client.showErrorDetails full
+
+worker: migrate
+	$(BIN)/dramatiq jobs.worker --processes $(WORKERS) --threads $(THREADS) --queues default ml_tasks analysis_tasks
+
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: install chromium
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .venv-bench-* data/tmp

@@ -1,0 +1,86 @@
+"""One `Settings` object, read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the workbench reads. Each field is documented in `.env.example`."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_env: str = Field(
+        "production",
+        description="'development' shows full error details in the UI; anything else hides them.",
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the metadata database. Empty: a SQLite file under DATA_DIR. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db",
+    )
+    data_dir: Path = Field(
+        Path("data"), description="Folder for datasets (Parquet), models, documents and the SQLite file."
+    )
+    redis_url: str = Field(
+        "",
+        description="Redis URL for the Dramatiq broker. Empty: an in-process worker (embedded mode).",
+    )
+    chroma_host: str = Field(
+        "", description="Chroma server host. Empty: an embedded Chroma store under DATA_DIR/chroma."
+    )
+    chroma_port: int = Field(8000, description="Chroma server port, used when CHROMA_HOST is set.")
+    openai_api_key: SecretStr | None = Field(
+        None, description="API key for an OpenAI-compatible endpoint. Empty: the offline planner answers."
+    )
+    openai_base_url: str = Field(
+        "", description="Base URL of an OpenAI-compatible API (Ollama, vLLM). Empty: api.openai.com."
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name used by the agents.")
+    llm_timeout_s: float = Field(60.0, description="Seconds to wait for one LLM response.")
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Embedding model: the bundled local 'all-MiniLM-L6-v2', or an OpenAI model "
+        "such as 'text-embedding-3-large'.",
+    )
+    kaggle_username: str = Field("", description="Kaggle user name for dataset imports.")
+    kaggle_key: SecretStr | None = Field(None, description="Kaggle API key for dataset imports.")
+    serpapi_api_key: SecretStr | None = Field(
+        None, description="SerpAPI key. When set, the agents get a web_search tool."
+    )
+    max_upload_mb: int = Field(200, description="Largest file, in megabytes, that may be imported.")
+    job_heartbeat_timeout_s: int = Field(
+        120, description="A running job whose heartbeat is older than this is marked failed ('worker lost')."
+    )
+    worker_threads: int = Field(2, description="Threads of the in-process worker in embedded mode.")
+    log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use: DATABASE_URL, else a SQLite file under DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'workbench.db').resolve()}"
+
+    @property
+    def embedded(self) -> bool:
+        """True when jobs run in-process (no Redis configured)."""
+        return not self.redis_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (read once; see `reload_settings`)."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def reload_settings() -> Settings:
+    """Re-read the environment (tests and the Settings page use this)."""
+    get_settings.cache_clear()
+    return get_settings()

@@ -1,0 +1,106 @@
+"""Engine, sessions and migrations.
+
+The first call to `get_engine()` in a process applies pending Alembic migrations,
+so a notebook or a script needs no set-up call. The same code runs on SQLite
+(embedded default) and PostgreSQL (psycopg 3).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from core.config import get_settings
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+
+
+def utcnow() -> datetime:
+    """Timezone-aware UTC now (SQLModel stores and returns UTC on SQLite and PostgreSQL alike)."""
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI hook
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config pointing at `migrations/` and the given database."""
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every pending migration (all branch heads) to the engine's database."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+def get_engine() -> Engine:
+    """The engine for the configured database, migrated on first use in this process."""
+    url = get_settings().resolved_database_url
+    engine = _engines.get(url)
+    if engine is not None:
+        return engine
+    with _lock:
+        if url not in _engines:
+            engine = _make_engine(url)
+            migrate(engine)
+            _engines[url] = engine
+            log.info("database ready: %s", engine.url.render_as_string(hide_password=True))
+    return _engines[url]
+
+
+def reset_engines() -> None:
+    """Dispose every engine (tests switch databases with this)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(get_engine(), expire_on_commit=False) as s:
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+
+
+if __name__ == "__main__":  # `python -m core.db`: apply migrations and say where
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    get_engine()

@@ -1,0 +1,63 @@
+"""Job kinds: each is a function `(params, progress) -> result dict`, registered once by name.
+
+Task modules live in `jobs/tasks/` and are discovered automatically, so a new
+capability adds a module there and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import InvalidInput
+from core.progress import Progress
+
+QUEUES = ("default", "ml_tasks", "analysis_tasks")
+
+TaskFn = Callable[[dict[str, Any], Progress], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str
+    queue: str
+    fn: TaskFn
+    title: str
+
+
+_TASKS: dict[str, Task] = {}
+
+
+def task(kind: str, *, queue: str = "default", title: str = "") -> Callable[[TaskFn], TaskFn]:
+    """Register the decorated function as the handler of job kind `kind` on `queue`."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+
+    def register(fn: TaskFn) -> TaskFn:
+        _TASKS[kind] = Task(kind=kind, queue=queue, fn=fn, title=title or kind)
+        return fn
+
+    return register
+
+
+def load_tasks() -> None:
+    """Import every module of `jobs.tasks` so their kinds are registered."""
+    import jobs.tasks as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"jobs.tasks.{info.name}")
+
+
+def get_task(kind: str) -> Task:
+    load_tasks()
+    if kind not in _TASKS:
+        raise InvalidInput(f"Unknown job kind {kind!r}.", hint=f"Known kinds: {', '.join(sorted(_TASKS))}")
+    return _TASKS[kind]
+
+
+def kinds() -> list[str]:
+    load_tasks()
+    return sorted(_TASKS)

@@ -1,0 +1,1 @@
+"""Job handlers, one module per capability; `jobs.registry.load_tasks` imports them all."""

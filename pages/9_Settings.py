@@ -1,0 +1,38 @@
+"""Settings: health of the database, broker, workers, vector store, LLM and GPU; the configuration."""
+
+import streamlit as st
+
+import jobs
+from core import system
+from core.config import Settings, get_settings
+from ui.errors import guard
+from ui.jobs import job_panel
+from ui.layout import page_setup
+
+page_setup("Settings", "🩺")
+st.title("Settings and health")
+
+st.subheader("Health")
+for check in system.health():
+    icon = "✅" if check.ok else "⚠️"
+    st.markdown(f"{icon} **{check.name}** — {check.detail}")
+
+with st.container(border=True):
+    st.markdown("**Worker self-test**: sends a short job through the broker and shows it run.")
+    if st.button("Run self-test", key="selftest-run"):
+        with guard():
+            st.session_state["selftest-job"] = str(jobs.submit("diagnostics.sleep", steps=5, interval=0.2).id)
+    if st.session_state.get("selftest-job"):
+        with guard():
+            job_panel(st.session_state["selftest-job"], key="selftest")
+
+st.subheader("Configuration")
+st.caption("Read from the environment and `.env`; secrets are shown only as set or not set.")
+settings = get_settings()
+rows = []
+for name, field in Settings.model_fields.items():
+    value = getattr(settings, name)
+    secret = "key" in name
+    shown = ("set" if value else "not set") if secret else str(value)
+    rows.append({"setting": name.upper(), "value": shown, "meaning": field.description})
+st.dataframe(rows, width="stretch", hide_index=True)

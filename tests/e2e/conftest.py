@@ -1,0 +1,108 @@
+"""Browser fixtures: a real `streamlit run` on a free port and a real headless Chromium (Playwright)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class App:
+    """A running app: its URL, data folder and environment."""
+
+    def __init__(self, url: str, data_dir: Path, env: dict[str, str], proc: subprocess.Popen) -> None:
+        self.url, self.data_dir, self.env, self.proc = url, data_dir, env, proc
+
+    def page_url(self, page: str = "") -> str:
+        return f"{self.url}/{page}"
+
+
+def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> App:
+    port = free_port()
+    data = tmp / "appdata"
+    env = {**os.environ, "DATA_DIR": str(data), "DATABASE_URL": "", "REDIS_URL": "", "OPENAI_API_KEY": "",
+           "CHROMA_HOST": "", "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "Home.py"), "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                return App(url, data, env, proc)
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
+    """The app on a free port, embedded mode, its own DATA_DIR."""
+    running = start_app(tmp_path)
+    yield running
+    running.proc.terminate()
+    try:
+        running.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        running.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it with apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path: Path):  # noqa: ANN001, ANN201 - playwright types
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    try:
+        pg.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def wait_for_app(pg) -> None:  # noqa: ANN001
+    """Wait until Streamlit has finished running the script (no 'Running…' indicator)."""
+    pg.wait_for_selector('[data-testid="stApp"]')
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+
+
+def wait_for_cell(pg, text: str, timeout: float = 30_000) -> None:  # noqa: ANN001
+    """st.dataframe draws on a canvas; its cells exist in the DOM (hidden) for accessibility."""
+    pg.locator('[data-testid="stDataFrame"] [role="gridcell"]').get_by_text(text, exact=True).first.wait_for(
+        state="attached", timeout=timeout)

@@ -1,0 +1,37 @@
+"""The one place that turns exceptions into what the user sees."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from core.errors import WorkbenchError
+
+log = logging.getLogger("workbench.ui")
+
+_CONTROL_FLOW = ("StopException", "RerunException")
+
+
+def show_error(exc: BaseException) -> None:
+    """Render a WorkbenchError as its message and hint; anything else as a short message with an id."""
+    if isinstance(exc, WorkbenchError):
+        st.error(f"{exc.message}\n\n{exc.hint}" if exc.hint else exc.message, icon="⚠️")
+        return
+    error_id = uuid.uuid4().hex[:8]
+    log.error("unexpected error %s", error_id, exc_info=exc)
+    st.error(f"Something went wrong (error id {error_id}). The details are in the server log.", icon="🛑")
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Show any error raised in the block instead of a traceback (Streamlit's own control flow passes)."""
+    try:
+        yield
+    except Exception as exc:
+        if type(exc).__name__ in _CONTROL_FLOW:
+            raise
+        show_error(exc)
