@@ -47,12 +47,25 @@ class Settings(BaseSettings):
         description="Embedding model: the bundled local 'all-MiniLM-L6-v2', or an OpenAI model "
         "such as 'text-embedding-3-large'.",
     )
+    embedding_batch_size: int = Field(64, description="Texts embedded per batch when indexing documents.")
+    rag_chunk_size: int = Field(1000, description="Characters per document chunk for retrieval.")
+    rag_chunk_overlap: int = Field(150, description="Characters shared by neighbouring chunks.")
+    llm_max_tool_rounds: int = Field(8, description="Most tool-call rounds the agents make for one message.")
+    llm_context_tokens: int = Field(12000, description="Token budget of the conversation memory sent to the LLM.")
     kaggle_username: str = Field("", description="Kaggle user name for dataset imports.")
     kaggle_key: SecretStr | None = Field(None, description="Kaggle API key for dataset imports.")
+    kaggle_api_url: str = Field(
+        "", description="Kaggle API base URL. Empty: the public Kaggle API (tests point it at a local server)."
+    )
+    serpapi_url: str = Field("https://serpapi.com/search", description="SerpAPI search endpoint.")
     serpapi_api_key: SecretStr | None = Field(
         None, description="SerpAPI key. When set, the agents get a web_search tool."
     )
     max_upload_mb: int = Field(200, description="Largest file, in megabytes, that may be imported.")
+    url_timeout_s: float = Field(30.0, description="Seconds to wait for a URL import before giving up.")
+    url_max_redirects: int = Field(5, description="Most redirects a URL import follows.")
+    sql_timeout_s: float = Field(30.0, description="Seconds a SQL query may run before it is stopped.")
+    sql_max_rows: int = Field(10000, description="Default row limit of SQL query results.")
     job_heartbeat_timeout_s: int = Field(
         120, description="A running job whose heartbeat is older than this is marked failed ('worker lost')."
     )
