@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import lru_cache
 
 from pydantic import BaseModel
 from sqlalchemy import text
+from sqlmodel import select
 
 from core.config import get_settings
-from core.db import get_engine
+from core.db import get_engine, session, utcnow
+from core.models import WorkerBeat
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,20 @@ def check_broker() -> Check:
         return Check(name="Broker", ok=False, detail=f"Redis unreachable at {settings.redis_url}: {exc}")
 
 
-def check_workers() -> Check:
-    from jobs.background import live_workers
+def beat_interval_s() -> float:
+    """How often workers beat: a third of JOB_HEARTBEAT_TIMEOUT_S, between 0.5 and 10 s."""
+    return min(10.0, max(0.5, get_settings().job_heartbeat_timeout_s / 3))
 
+
+def live_workers(max_age_s: float | None = None) -> list[WorkerBeat]:
+    """Workers whose heartbeat is recent (within three beats)."""
+    max_age = max_age_s if max_age_s is not None else 3 * beat_interval_s() + 5
+    cutoff = utcnow() - timedelta(seconds=max_age)
+    with session() as s:
+        return list(s.exec(select(WorkerBeat).where(WorkerBeat.last_seen >= cutoff)).all())
+
+
+def check_workers() -> Check:
     try:
         workers = live_workers()
     except Exception as exc:

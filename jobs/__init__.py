@@ -15,8 +15,20 @@ from core.models import Job, JobStatus
 from jobs import store
 from jobs.store import counts, delete_finished, get_job, list_jobs
 
-__all__ = ["submit", "get_job", "list_jobs", "cancel", "retry", "reap", "counts", "delete_finished",
-           "ensure_started", "wait_idle", "Job", "JobStatus"]
+__all__ = [
+    "Job",
+    "JobStatus",
+    "cancel",
+    "counts",
+    "delete_finished",
+    "ensure_started",
+    "get_job",
+    "list_jobs",
+    "reap",
+    "retry",
+    "submit",
+    "wait_idle",
+]
 
 
 def submit(kind: str, *, title: str | None = None, **params: Any) -> Job:

@@ -7,11 +7,11 @@ import os
 import socket
 import threading
 
-from sqlmodel import select
-
 from core.config import get_settings
 from core.db import session, utcnow
 from core.models import WorkerBeat
+from core.system import beat_interval_s as interval_s
+from core.system import live_workers
 from jobs import store
 from jobs.middleware import WORKER_ID, running_here
 
@@ -20,10 +20,7 @@ log = logging.getLogger(__name__)
 _started: dict[str, threading.Thread] = {}
 _lock = threading.Lock()
 
-
-def interval_s() -> float:
-    """How often the thread wakes: a third of the heartbeat timeout, between 0.5 and 10 s."""
-    return min(10.0, max(0.5, get_settings().job_heartbeat_timeout_s / 3))
+__all__ = ["beat", "interval_s", "live_workers", "start_maintenance"]
 
 
 def beat(worker_queues: list[str] | None, mode: str) -> None:
@@ -43,16 +40,6 @@ def _record_worker(queues: list[str], mode: str) -> None:
         )
         row.last_seen = utcnow()
         s.add(row)
-
-
-def live_workers(max_age_s: float | None = None) -> list[WorkerBeat]:
-    """Workers whose heartbeat is recent."""
-    from datetime import timedelta
-
-    max_age = max_age_s if max_age_s is not None else 3 * interval_s() + 5
-    cutoff = utcnow() - timedelta(seconds=max_age)
-    with session() as s:
-        return list(s.exec(select(WorkerBeat).where(WorkerBeat.last_seen >= cutoff)).all())
 
 
 def _loop(stop: threading.Event, worker_queues: list[str] | None, mode: str) -> None:

@@ -71,9 +71,9 @@ class JobLifecycle(Middleware):
             store.finish(job_id, JobStatus.failed, error=describe_error(exception))
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        from jobs.background import start_maintenance
-
         from dramatiq.brokers.stub import StubBroker
+
+        from jobs.background import start_maintenance
 
         mode = "embedded" if isinstance(broker, StubBroker) else "redis"
         start_maintenance(worker_queues=sorted(broker.get_declared_queues()), mode=mode)

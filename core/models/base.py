@@ -29,4 +29,4 @@ def optional_json() -> Any:
     return Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
-__all__ = ["uuid_pk", "created_at", "json_column", "optional_json", "datetime"]
+__all__ = ["created_at", "datetime", "json_column", "optional_json", "uuid_pk"]

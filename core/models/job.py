@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 from core.models.base import created_at, json_column, optional_json, uuid_pk
@@ -39,7 +40,7 @@ class Job(SQLModel, table=True):
     message: str = Field(default="", max_length=2000)
     metrics: list[dict[str, Any]] = json_column([])
     result: dict[str, Any] | None = optional_json()
-    error: str | None = Field(default=None)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     attempts: int = 0
     cancel_requested: bool = False
     worker: str = Field(default="", max_length=200)

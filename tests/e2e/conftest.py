@@ -40,7 +40,7 @@ def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> App:
     data = tmp / "appdata"
     env = {**os.environ, "DATA_DIR": str(data), "DATABASE_URL": "", "REDIS_URL": "", "OPENAI_API_KEY": "",
            "CHROMA_HOST": "", "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - closed with the process
+    log = open(tmp / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "Home.py"), "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
@@ -83,7 +83,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, tmp_path: Path):  # noqa: ANN001, ANN201 - playwright types
+def page(browser, tmp_path: Path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(30_000)
@@ -94,7 +94,7 @@ def page(browser, tmp_path: Path):  # noqa: ANN001, ANN201 - playwright types
         context.close()
 
 
-def wait_for_app(pg) -> None:  # noqa: ANN001
+def wait_for_app(pg) -> None:
     """Wait until Streamlit has finished running the script (no 'Running…' indicator)."""
     pg.wait_for_selector('[data-testid="stApp"]')
     pg.wait_for_function(
@@ -102,7 +102,7 @@ def wait_for_app(pg) -> None:  # noqa: ANN001
     )
 
 
-def wait_for_cell(pg, text: str, timeout: float = 30_000) -> None:  # noqa: ANN001
+def wait_for_cell(pg, text: str, timeout: float = 30_000) -> None:
     """st.dataframe draws on a canvas; its cells exist in the DOM (hidden) for accessibility."""
     pg.locator('[data-testid="stDataFrame"] [role="gridcell"]').get_by_text(text, exact=True).first.wait_for(
         state="attached", timeout=timeout)

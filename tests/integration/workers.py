@@ -16,7 +16,7 @@ def start_worker(log_dir: Path, *, threads: int = 1, queues: tuple[str, ...] = (
                  "analysis_tasks"), extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     """A real Dramatiq worker process (one process) using this test's DATA_DIR, DATABASE_URL and REDIS_URL."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-    log = open(log_dir / f"worker-{time.time_ns()}.log", "w")  # noqa: SIM115 - lives as long as the process
+    log = open(log_dir / f"worker-{time.time_ns()}.log", "w")
     return subprocess.Popen(
         [sys.executable, "-m", "dramatiq", "jobs.worker", "--processes", "1", "--threads", str(threads),
          "--queues", *queues],
@@ -36,7 +36,7 @@ def stop_worker(proc: subprocess.Popen, *, kill: bool = False) -> None:
         proc.wait(5)
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition") -> None:  # noqa: ANN001
+def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition") -> None:
     """Poll `predicate` until it is truthy or fail with a message naming `what`."""
     deadline = time.time() + timeout
     while time.time() < deadline:
