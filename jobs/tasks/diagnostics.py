@@ -19,7 +19,8 @@ def sleep(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     for step in range(steps):
         if fail_at is not None and step == int(fail_at):
             raise InvalidInput(f"Self-test asked to fail at step {step}.")
-        progress(step / steps, f"step {step + 1} of {steps}", {"step": step, "t": round(time.time() - started, 3)})
+        progress(step / steps, f"step {step + 1} of {steps}",
+                 {"step": step, "t": round(time.time() - started, 3), "ts": time.time()})
         time.sleep(interval)
     progress(1.0, "done")
     return {"steps": steps, "seconds": round(time.time() - started, 3), "sent_at": params.get("sent_at")}
