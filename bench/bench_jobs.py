@@ -74,7 +74,6 @@ def main() -> None:
 
 
 def run(n: int, db_url: str) -> None:
-    import redis
 
     import jobs
     from bench.raw_actor import client, raw_start
