@@ -1,8 +1,9 @@
 """Datasets: import, list, load, preview and delete.
 
-Every import reads into a pyarrow Table, writes it atomically as Parquet under
-DATA_DIR/datasets/<id>/v1.parquet and only then inserts the Dataset row; any
-failure leaves neither a row nor a file.
+Every import reads into a pyarrow Table (`core.readers`), writes it atomically as Parquet under
+DATA_DIR/datasets/<id>/v1.parquet and only then inserts the Dataset row and its version-1 row; any
+failure leaves neither a row nor a file. Cleaning steps add versions (`core.versions`); the Dataset
+row always describes the current one.
 """
 
 from __future__ import annotations
@@ -11,23 +12,23 @@ import logging
 import uuid
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
-from core import storage
+from core import duck, readers, storage
 from core.config import get_settings
-from core.db import session
-from core.errors import Conflict, IngestError, InvalidInput, NotFound, TooLarge, UnsupportedFormat
-from core.models import Dataset
+from core.db import find_by_ref, session
+from core.errors import Conflict, IngestError, InvalidInput, NotFound, TooLarge
+from core.models.dataset import Dataset, DatasetVersion
 
 log = logging.getLogger(__name__)
 
-READERS = {".csv": "csv", ".tsv": "csv", ".txt": "csv"}
+READERS = dict(readers.EXTENSIONS)
+PARQUET_COMPRESSION = "snappy"  # fast to write and read; see bench/bench_datasets.py
 
 
 def check_size(size: int, *, what: str = "The file") -> None:
@@ -42,65 +43,86 @@ def check_size(size: int, *, what: str = "The file") -> None:
         )
 
 
-def _looks_binary(path: Path) -> bool:
-    head = path.read_bytes()[:8192]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return False  # UTF-16 text
-    return b"\x00" in head
-
-
-def _read_csv(path: Path, **options: object) -> pa.Table:
-    if _looks_binary(path):
-        raise UnsupportedFormat(
-            f"{path.name} is not a text file: it looks binary.",
-            hint="Export it as CSV (comma-separated text) and upload that.",
-        )
-    delimiter = str(options.get("delimiter") or ("\t" if path.suffix.lower() == ".tsv" else ","))
-    try:
-        table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter))
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise IngestError(f"{path.name} could not be read as CSV: {exc}", hint="Check the delimiter.") from exc
-    if table.num_columns == 0 or table.num_rows == 0:
-        raise IngestError(f"{path.name} has no data rows.", hint="Upload a file with a header and rows.")
-    return table
+def detect_file(path: str | Path, filename: str | None = None) -> readers.Detected:
+    """What a file looks like (format, delimiter, encoding, header, sheets) before importing it."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"No file at {path}.")
+    check_size(path.stat().st_size, what=f"The file {filename or path.name}")
+    return readers.detect(path, filename)
 
 
 def ingest_file(path: str | Path, *, name: str | None = None, **options: object) -> Dataset:
     """Import a local file as a new dataset.
 
+    The format is detected from the content: CSV/TSV/TXT, Excel (.xlsx/.xls), JSON (records, columns,
+    JSON Lines), Parquet, Feather, optionally inside .gz or a single-file .zip. Options: delimiter,
+    encoding, header, quotechar, decimal, skip_bad_rows, sheet, password, member; `filename` names
+    the original file when `path` is a temporary copy.
     Raises IngestError (empty, unreadable), UnsupportedFormat, TooLarge, InvalidInput (bad name),
     Conflict (name taken).
     """
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"No file at {path}.")
-    check_size(path.stat().st_size, what=f"The file {path.name}")
-    fmt = READERS.get(path.suffix.lower())
-    if fmt is None:
-        raise UnsupportedFormat(
-            f"Files of type '{path.suffix or 'none'}' cannot be imported yet.",
-            hint="Supported: " + ", ".join(sorted(READERS)),
-        )
-    table = _read_csv(path, **options)
-    return store_table(table, name=name or path.stem, source="upload", source_detail=path.name, fmt=fmt)
+    filename = str(options.pop("filename", None) or path.name)
+    check_size(path.stat().st_size, what=f"The file {filename}")
+    source = str(options.pop("source", "upload"))
+    result = readers.read(path, filename=filename, **options)
+    return store_table(result.table, name=name or default_name(filename), source=source,
+                       source_detail=str(options.pop("source_detail", "") or filename), fmt=result.format,
+                       notes=result.notes)
+
+
+def default_name(filename: str) -> str:
+    stem = Path(filename).name
+    for suffix in (".gz", ".zip"):
+        stem = stem.removesuffix(suffix)
+    stem = Path(stem).stem or "dataset"
+    cleaned = "".join(ch if ch.isalnum() or ch in " _-.()" else "_" for ch in stem).strip(" .") or "dataset"
+    return cleaned[:150]
 
 
 def ingest_upload(data: bytes, filename: str, *, name: str | None = None, **options: object) -> Dataset:
-    """Import bytes received from an upload widget; `filename` gives the type and default name."""
+    """Import bytes received from an upload widget; `filename` gives the default name."""
     safe = storage.check_name(Path(filename).name if "/" not in filename and "\\" not in filename else filename,
                               what="file name")
     check_size(len(data), what=f"The file {safe}")
-    tmp_dir = storage.area("tmp")
-    tmp = tmp_dir / f"{uuid.uuid4().hex}-{safe}"
+    tmp = storage.area("tmp") / f"{uuid.uuid4().hex}-{safe}"
     try:
         tmp.write_bytes(data)
-        return ingest_file(tmp, name=name or Path(safe).stem, **options)
+        return ingest_file(tmp, name=name or default_name(safe), filename=safe, **options)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def store_table(table: pa.Table, *, name: str, source: str, source_detail: str = "", fmt: str = "parquet") -> Dataset:
-    """Write `table` as a new dataset (Parquet first, then the row; nothing is left on failure)."""
+def import_url(url: str, *, name: str | None = None, **options: object) -> Dataset:
+    """Download an http(s) URL (size cap, timeout, redirect limit) and import it; see `core.importers`."""
+    from core import importers
+
+    return importers.import_url(url, name=name, **options)
+
+
+def import_kaggle(slug: str, *, file: str | None = None, name: str | None = None, **options: object) -> Dataset:
+    """Import one file of a Kaggle dataset ('owner/dataset'); see `core.importers`."""
+    from core import importers
+
+    return importers.import_kaggle(slug, file=file, name=name, **options)
+
+
+def import_database(connection: object, *, table: str | None = None, query: str | None = None,
+                    name: str | None = None, limit: int | None = None, password: str | None = None,
+                    progress: object = None) -> Dataset:
+    """Import a table or a read-only query from a saved external database; see `core.connections`."""
+    from core import connections
+
+    return connections.import_database(connection, table=table, query=query, name=name, limit=limit,
+                                       password=password, progress=progress)
+
+
+def store_table(table: pa.Table, *, name: str, source: str, source_detail: str = "", fmt: str = "parquet",
+                notes: list[str] | None = None) -> Dataset:
+    """Write `table` as a new dataset, version 1 (Parquet first, then the rows; nothing is left on failure)."""
     name = storage.check_name(name, what="dataset name")
     _check_columns(table)
     if _name_taken(name):
@@ -109,15 +131,20 @@ def store_table(table: pa.Table, *, name: str, source: str, source_detail: str =
     target = storage.dataset_file(dataset_id, 1)
     try:
         with storage.atomic_path(target) as tmp:
-            pq.write_table(table, tmp, compression="zstd")
+            pq.write_table(table, tmp, compression=PARQUET_COMPRESSION)
+        schema = schema_of(table.schema)
         row = Dataset(
             id=dataset_id, name=name, source=source, source_detail=source_detail[:2000], format=fmt,
             path=storage.relative(target), rows=table.num_rows, columns=table.num_columns,
-            schema_=[{"name": f.name, "dtype": str(f.type)} for f in table.schema],
-            size_bytes=target.stat().st_size,
+            schema_=schema, size_bytes=target.stat().st_size, notes=list(notes or []),
         )
+        version = DatasetVersion(dataset_id=dataset_id, version=1, step={"op": "import", "source": source},
+                                 summary=f"Imported from {source}: {source_detail[:200]}", path=row.path,
+                                 rows=row.rows, columns=row.columns, schema_=schema, size_bytes=row.size_bytes)
         with session() as s:
             s.add(row)
+            s.flush()
+            s.add(version)
         return row
     except IntegrityError as exc:
         storage.remove_tree(storage.dataset_dir(dataset_id))
@@ -125,6 +152,11 @@ def store_table(table: pa.Table, *, name: str, source: str, source_detail: str =
     except BaseException:
         storage.remove_tree(storage.dataset_dir(dataset_id))
         raise
+
+
+def schema_of(schema: pa.Schema) -> list[dict[str, str]]:
+    """Columns as [{name, dtype}] for the Dataset row."""
+    return [{"name": f.name, "dtype": str(f.type)} for f in schema]
 
 
 def _check_columns(table: pa.Table) -> None:
@@ -149,15 +181,10 @@ def list_datasets() -> list[Dataset]:
 
 def get_dataset(ref: uuid.UUID | str) -> Dataset:
     """A dataset by id or by name; raises NotFound."""
-    with session() as s:
-        row = None
-        try:
-            row = s.get(Dataset, uuid.UUID(str(ref)))
-        except ValueError:
-            row = s.exec(select(Dataset).where(Dataset.name == str(ref))).first()
-        if row is None:
-            raise NotFound(f"No dataset {str(ref)!r}.", hint="Pick one from the Datasets page.")
-        return row
+    row = find_by_ref(Dataset, ref)
+    if row is None:
+        raise NotFound(f"No dataset {str(ref)!r}.", hint="Pick one from the Datasets page.")
+    return row
 
 
 def dataset_path(ref: uuid.UUID | str) -> Path:
@@ -180,18 +207,39 @@ def load_frame(ref: uuid.UUID | str, *, columns: list[str] | None = None, limit:
 
 def preview(
     ref: uuid.UUID | str, *, offset: int = 0, limit: int = 100, sort_by: str | None = None,
-    descending: bool = False, columns: list[str] | None = None,
+    descending: bool = False, columns: list[str] | None = None, where: str | None = None, version: int | None = None,
 ) -> pd.DataFrame:
-    """One page of a dataset, sorted server-side by DuckDB (never the whole file)."""
-    path = dataset_path(ref)
-    names = pq.read_schema(path).names
-    if sort_by is not None and sort_by not in names:
-        raise InvalidInput(f"Unknown column {sort_by!r} to sort by.")
-    cols = ", ".join(_quote(c) for c in (columns or names))
-    order = f" ORDER BY {_quote(sort_by)} {'DESC' if descending else 'ASC'} NULLS LAST" if sort_by else ""
-    sql = f"SELECT {cols} FROM read_parquet(?){order} LIMIT ? OFFSET ?"
-    with duckdb.connect() as con:
-        return con.execute(sql, [str(path), int(limit), int(max(offset, 0))]).df()
+    """One page of a dataset (or of a version, or of the rows matching `where`), sorted server-side by DuckDB.
+
+    Only `limit` rows ever leave DuckDB, so a 10-million-row dataset is never loaded whole.
+    """
+    from core.export import view_sql
+
+    path, names = _version_file(ref, version)
+    sql = view_sql(path, names, where=where, select=columns, sort_by=sort_by, descending=descending)
+    with duck.cursor() as con:
+        return con.execute(f"{sql} LIMIT ? OFFSET ?", [int(limit), int(max(offset, 0))]).df()
+
+
+def count_rows(ref: uuid.UUID | str, *, where: str | None = None, version: int | None = None) -> int:
+    """How many rows a dataset (or a version, or the rows matching `where`) has."""
+    from core.export import view_sql
+
+    path, names = _version_file(ref, version)
+    if not where or not where.strip():
+        return pq.read_metadata(path).num_rows
+    with duck.cursor() as con:
+        return con.execute(f"SELECT count(*) FROM ({view_sql(path, names, where=where)}) AS t").fetchone()[0]
+
+
+def _version_file(ref: uuid.UUID | str, version: int | None) -> tuple[Path, list[str]]:
+    if version is None:
+        path = dataset_path(ref)
+    else:
+        from core.versions import version_path
+
+        path = version_path(ref, version)
+    return path, pq.read_schema(path).names
 
 
 def _quote(identifier: str) -> str:
@@ -199,9 +247,10 @@ def _quote(identifier: str) -> str:
 
 
 def delete_dataset(ref: uuid.UUID | str) -> None:
-    """Delete a dataset's row and every file it has."""
+    """Delete a dataset's row, its versions and every file it has."""
     row = get_dataset(ref)
     with session() as s:
+        s.exec(delete(DatasetVersion).where(DatasetVersion.dataset_id == row.id))
         s.delete(s.get(Dataset, row.id))
     storage.remove_tree(storage.dataset_dir(row.id))
 

@@ -1,0 +1,74 @@
+"""Browser: upload with a delimiter override and export download; URL import, clean, new version, rollback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import wait_for_app, wait_for_cell
+from tests.integration.test_datasets_url import DataServer
+
+pytestmark = pytest.mark.e2e
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label`."""
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+def test_upload_with_delimiter_override_then_export(app, page, tmp_path: Path) -> None:
+    # Given a semicolon file with decimal commas
+    data = tmp_path / "towns.csv"
+    data.write_text("town;area\nLyon;47,9\nNantes;65,2\n=HYPERLINK(1);1,5\n")
+    page.goto(app.page_url("Datasets"))
+    wait_for_app(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(data))
+    wait_for_app(page)
+    # Then the detected options are shown
+    page.get_by_text("Detected: delimiter").wait_for()
+    assert "semicolon" in page.get_by_text("Detected: delimiter").inner_text()
+    # When the analyst overrides the delimiter with a tab and imports
+    choose(page, "Delimiter", "tab")
+    page.get_by_role("button", name="Import", exact=True).click()
+    # Then the rows stay whole in a single column, as asked
+    wait_for_cell(page, "Lyon;47,9")
+    # When the data is exported as CSV
+    page.get_by_role("tab", name="Export").click()
+    page.get_by_role("button", name="Prepare download").click()
+    button = page.get_by_role("button", name="Download towns-v1.csv (3 rows)")
+    with page.expect_download() as info:
+        button.click()
+    text = Path(info.value.path()).read_text()
+    # Then the file has the rows, and the formula cell is neutralised
+    assert "Nantes;65,2" in text and "'=HYPERLINK(1);1,5" in text
+
+
+def test_url_import_clean_new_version_and_rollback(app, page) -> None:
+    with DataServer() as server:
+        page.goto(app.page_url("Datasets"))
+        wait_for_app(page)
+        page.get_by_role("tab", name="URL").click()
+        page.get_by_label("URL (http or https)").fill(server.url("/data.csv"))
+        page.get_by_label("URL (http or https)").press("Enter")
+        wait_for_app(page)
+        page.get_by_role("button", name="Import URL").click()
+        wait_for_cell(page, "Nantes")
+    # When a derived column is added
+    page.get_by_role("tab", name="Clean & versions").click()
+    choose(page, "Step", "New column from an expression")
+    page.get_by_label("New column", exact=True).fill("thousands")
+    page.get_by_label("Expression (DuckDB)").fill("population / 1000")
+    page.get_by_label("Expression (DuckDB)").press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Apply step (new version)").click()
+    # Then version 2 is current and the history names the step
+    page.get_by_text("version 2", exact=False).first.wait_for()
+    wait_for_cell(page, "Added column thousands = population / 1000")
+    # When rolled back to version 1
+    page.get_by_role("button", name="Roll back").click()
+    page.get_by_text("Version 1 is current again").wait_for()
+    wait_for_app(page)
+    assert page.get_by_text("· version 1 ·", exact=False).count() >= 1

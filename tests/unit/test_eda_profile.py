@@ -1,0 +1,129 @@
+"""Profiles: statistics checked against pandas/scipy, semantic types, correlations, alerts, cache, column info."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from scipy import stats
+
+from core import cleaning, datasets, eda
+from core.models import Dataset
+
+
+@pytest.fixture
+def mixed() -> tuple[Dataset, pd.DataFrame]:
+    rng = np.random.default_rng(7)
+    n = 400
+    x = rng.normal(10, 2, n)
+    frame = pd.DataFrame({
+        "id": np.arange(n),
+        "x": x,
+        "y": x * 3 + rng.normal(0, 0.1, n),
+        "skewed": rng.lognormal(0, 1.5, n),
+        "group": np.where(x > 10, "high", "low"),
+        "colour": rng.choice(["red", "green", "blue"], n),
+        "flag": rng.random(n) < 0.97,
+        "when": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 30, n), unit="D"),
+        "constant": ["same"] * n,
+        "mostly_missing": [None] * 300 + ["v"] * 100,
+        "mixed": [str(i) if i % 2 else f"text{i}" for i in range(n)],
+        "free_text": [f"a sentence number {i} with words" for i in range(n)],
+    })
+    frame.loc[[3, 9, 27], "x"] = np.nan
+    frame.loc[5, "when"] = pd.NaT
+    table = pa.Table.from_pandas(pd.concat([frame, frame.iloc[:4]], ignore_index=True), preserve_index=False)
+    return datasets.store_table(table, name="mixed", source="test"), frame
+
+
+def test_numeric_statistics_match_pandas_and_scipy(mixed: tuple[Dataset, pd.DataFrame]) -> None:
+    ds, _ = mixed
+    full = datasets.load_frame(ds.id)
+    prof = eda.profile(ds.id)
+    x = prof.column("x")
+    values = full["x"].dropna()
+    assert x.kind == "numeric" and x.missing == full["x"].isna().sum()
+    assert x.mean == pytest.approx(values.mean()) and x.std == pytest.approx(values.std())
+    assert x.min == pytest.approx(values.min()) and x.max == pytest.approx(values.max())
+    assert x.median == pytest.approx(values.median(), rel=0.02)
+    assert x.skewness == pytest.approx(stats.skew(values, bias=False), abs=0.05)
+    assert x.kurtosis == pytest.approx(stats.kurtosis(values, bias=False), abs=0.1)
+    assert sum(b.count for b in x.histogram) == len(values)
+    assert x.negatives == 0 and x.zeros == 0
+
+
+def test_semantic_types_and_details(mixed: tuple[Dataset, pd.DataFrame]) -> None:
+    ds, _ = mixed
+    prof = eda.profile(ds.id)
+    kinds = {c.name: c.kind for c in prof.columns}
+    assert kinds["x"] == "numeric" and kinds["colour"] == "categorical" and kinds["flag"] == "boolean"
+    assert kinds["when"] == "datetime" and kinds["free_text"] == "text"
+    colour = prof.column("colour")
+    assert sum(v.count for v in colour.top_values) == prof.rows and len(colour.top_values) == 3
+    when = prof.column("when")
+    assert when.range_days == pytest.approx(29, abs=1) and when.largest_gap_days == pytest.approx(1)
+    text = prof.column("free_text")
+    assert text.length_min == len("a sentence number 0 with words") and text.length_max > text.length_min
+    assert prof.duplicate_rows == 4 and prof.memory_bytes > 0
+
+
+def test_correlations_cover_all_four_measures(mixed: tuple[Dataset, pd.DataFrame]) -> None:
+    ds, _ = mixed
+    prof = eda.profile(ds.id)
+    full = datasets.load_frame(ds.id)
+    pearson = prof.matrix("pearson")
+    assert pearson["x"]["y"] == pytest.approx(full[["x", "y"]].corr().loc["x", "y"], abs=1e-3)
+    spearman = prof.matrix("spearman")
+    expected = full[["x", "skewed"]].dropna().corr(method="spearman").loc["x", "skewed"]
+    assert spearman["x"]["skewed"] == pytest.approx(expected, abs=1e-3)
+    assert prof.matrix("cramers_v")["colour"]["group"] < 0.3
+    assert prof.matrix("correlation_ratio")["group"]["x"] > 0.7
+
+
+def test_alerts_name_the_problems(mixed: tuple[Dataset, pd.DataFrame]) -> None:
+    ds, _ = mixed
+    kinds = {(a.kind, a.column) for a in eda.profile(ds.id).alerts}
+    for expected in [("constant", "constant"), ("high_missing", "mostly_missing"), ("identifier", "id"),
+                     ("skewed", "skewed"), ("imbalance", "flag"), ("mixed_types", "mixed"), ("duplicates", "(all)"),
+                     ("high_correlation", "x / y")]:
+        assert expected in kinds, expected
+
+
+def test_profile_is_cached_per_version(mixed: tuple[Dataset, pd.DataFrame]) -> None:
+    ds, _ = mixed
+    calls: list[str] = []
+    first = eda.profile(ds.id)
+    again = eda.profile(ds.id, progress=lambda f=None, m=None, metrics=None: calls.append(m))
+    assert again == first and calls == ["Profile loaded from cache"]
+    cleaning.apply_step(ds.id, {"op": "dedupe"})
+    assert eda.cached_profile(ds.id) is None
+    assert eda.profile(ds.id).duplicate_rows == 0 and eda.profile(ds.id).version == 2
+
+
+def test_profile_reports_progress(csv_file) -> None:
+    ds = datasets.ingest_file(csv_file, name="sales")
+    seen: list[float] = []
+    eda.profile(ds.id, progress=lambda f=None, m=None, metrics=None: seen.append(f))
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+
+
+@pytest.mark.parametrize("data", [
+    pa.table({"only_null": pa.array([None, None, None], type=pa.string())}),
+    pa.table({"one": [1]}),
+    pa.table({f"c{i}": [i, i + 1] for i in range(600)}),
+    pa.table({"b": [True, False, None], "d": pa.array([None, None, None], type=pa.date32())}),
+], ids=["all-null", "one-row", "600-columns", "bool-and-empty-date"])
+def test_awkward_data_profiles_without_error(data: pa.Table) -> None:
+    ds = datasets.store_table(data, name="awkward", source="test")
+    prof = eda.profile(ds.id)
+    assert len(prof.columns) == data.num_columns and prof.rows == data.num_rows
+    info = eda.column_info(ds.id)
+    assert [c.name for c in info] == data.column_names
+
+
+def test_column_info_gives_types_missing_and_examples(csv_file) -> None:
+    ds = datasets.ingest_file(csv_file, name="sales")
+    info = {c.name: c for c in eda.column_info(ds.id)}
+    assert info["units"].storage_type == "BIGINT" and info["units"].missing == 1
+    assert info["region"].examples[:2] == ["north", "south"]
