@@ -1,0 +1,33 @@
+"""Visualize: build a chart from a dataset, save it to the gallery, reopen and export it."""
+
+import streamlit as st
+
+from core import charts
+from ui.charts_view import build_chart, chart_controls, download_buttons, render_gallery
+from ui.errors import guard
+from ui.layout import page_setup
+from ui.picker import pick_dataset
+
+page_setup("Visualize", "📈")
+st.title("Visualize")
+build_tab, gallery_tab = st.tabs(["Build a chart", "Gallery"])
+
+with build_tab:
+    ds = pick_dataset(key="viz-dataset")
+    if ds is not None:
+        with guard():
+            kind, spec = chart_controls(ds)
+            fig = build_chart(kind, ds, spec)
+            st.plotly_chart(fig, width="stretch", key="viz-chart")
+            info = charts.chart_info(fig)
+            if info["sampled"]:
+                st.caption("Drawn from " + "; ".join(info["notes"]) + " (computed in DuckDB).")
+            download_buttons(fig, key="viz-current", name=fig.layout.title.text or kind)
+            s1, s2 = st.columns([3, 1])
+            name = s1.text_input("Name in the gallery", value=fig.layout.title.text or kind, key="viz-save-name")
+            if s2.button("Save to gallery", type="primary", key="viz-save"):
+                saved = charts.save_chart(fig, name=name)
+                st.toast(f"Saved '{saved.name}' to the gallery")
+
+with gallery_tab, guard():
+    render_gallery()

@@ -1,0 +1,226 @@
+"""SQL over the datasets: queries that run, queries refused before anything runs, limits, history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from core import datasets, sql
+from core.errors import InvalidSql
+from core.models.explore import QueryHistory
+
+
+@pytest.fixture
+def sales(csv_file: Path) -> datasets.Dataset:
+    return datasets.ingest_file(csv_file, name="sales 2024")
+
+
+@pytest.fixture
+def cities(tmp_path: Path) -> datasets.Dataset:
+    path = tmp_path / "cities.csv"
+    path.write_text("region,city\nnorth,Lille\nsouth,Nice\nwest,Nantes\n")
+    return datasets.ingest_file(path, name="cities")
+
+
+# ---------------------------------------------------------------- queries that run
+
+
+def test_a_dataset_is_a_table_under_its_name_and_its_identifier_alias(sales) -> None:
+    by_alias = sql.query("SELECT region, units FROM sales_2024 ORDER BY region")
+    by_name = sql.query('SELECT region, units FROM "sales 2024" ORDER BY region')
+    assert by_alias["region"].tolist() == ["east", "north", "south", "west"]
+    assert by_alias.equals(by_name)
+
+
+def test_group_by_join_cte_and_union_run(sales, cities) -> None:
+    out = sql.query(
+        "WITH s AS (SELECT * FROM sales_2024) "
+        "SELECT c.city, sum(s.units) AS units FROM s JOIN cities c USING (region) GROUP BY 1 "
+        "UNION ALL SELECT 'total', sum(units) FROM sales_2024 ORDER BY 1"
+    )
+    assert dict(zip(out["city"], out["units"], strict=True)) == {"Lille": 10, "Nantes": 3, "Nice": 7, "total": 20}
+
+
+def test_a_literal_percent_sign_and_a_trailing_semicolon_are_fine(sales) -> None:
+    out = sql.query("SELECT region FROM sales_2024 WHERE region LIKE 'n%';")
+    assert out["region"].tolist() == ["north"]
+
+
+def test_the_row_limit_cuts_and_says_so(sales) -> None:
+    out = sql.query("SELECT * FROM sales_2024", limit=2)
+    assert len(out) == 2 and out.attrs["truncated"] is True and out.attrs["limit"] == 2
+    full = sql.query("SELECT * FROM sales_2024", limit=4)
+    assert len(full) == 4 and full.attrs["truncated"] is False
+
+
+def test_the_default_limit_is_sql_max_rows(sales, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.config import reload_settings
+
+    monkeypatch.setenv("SQL_MAX_ROWS", "3")
+    reload_settings()
+    result = sql.run("SELECT * FROM sales_2024")
+    assert result.rows == 3 and result.truncated and result.limit == 3
+
+
+def test_a_long_query_is_stopped_at_the_timeout(sales) -> None:
+    slow = ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+            "SELECT count(*) FROM r, sales_2024")
+    with pytest.raises(InvalidSql, match=r"stopped after 0.5 s"):
+        sql.run(slow, timeout_s=0.5)
+
+
+def test_schema_browser_lists_tables_with_columns(sales, cities) -> None:
+    infos = {t.name: t for t in sql.tables()}
+    assert infos["sales 2024"].alias == "sales_2024"
+    assert infos["cities"].alias is None  # already an identifier
+    assert [c["name"] for c in infos["sales 2024"].columns] == ["region", "units", "price"]
+
+
+@pytest.mark.parametrize(("name", "alias"), [("Sales 2024", "sales_2024"), ("2024-report", "t_2024_report"),
+                                             ("q1.revenue (eu)", "q1_revenue_eu"), ("cities", "cities")])
+def test_identifier_aliases(name: str, alias: str) -> None:
+    assert sql.identifier(name) == alias
+
+
+def test_save_query_stores_the_whole_result_as_a_dataset(sales) -> None:
+    ds = sql.save_query("SELECT region, units * 2 AS double_units FROM sales_2024", name="doubled")
+    assert ds.source == "sql" and ds.rows == 4
+    assert "units * 2" in ds.source_detail
+    assert sorted(datasets.load_frame(ds.id)["double_units"].dropna().tolist()) == [6, 14, 20]
+    assert "doubled" in {t.name for t in sql.tables()}
+
+
+def test_history_records_successes_and_errors(backend: str, sales) -> None:
+    sql.query("SELECT count(*) AS n FROM sales_2024")
+    with pytest.raises(InvalidSql):
+        sql.query("DROP TABLE sales_2024")
+    entries = sql.history()
+    assert [e.sql for e in entries][:2] == ["DROP TABLE sales_2024", "SELECT count(*) AS n FROM sales_2024"]
+    failed, ok = entries[0], entries[1]
+    assert isinstance(ok, QueryHistory) and ok.rows == 1 and ok.error is None and ok.duration_s >= 0
+    assert "not allowed" in failed.error
+    assert sql.clear_history() == 2 and sql.history() == []
+
+
+# ---------------------------------------------------------------- refused before anything runs
+
+REFUSED = [
+    ("INSERT INTO sales_2024 VALUES ('x', 1, 1.0)", "INSERT"),
+    ("UPDATE sales_2024 SET units = 0", "UPDATE"),
+    ("DELETE FROM sales_2024", "DELETE"),
+    ("CREATE TABLE x AS SELECT 1", "CREATE"),
+    ("CREATE VIEW v AS SELECT * FROM sales_2024", "CREATE"),
+    ("DROP VIEW sales_2024", "DROP"),
+    ("ALTER TABLE sales_2024 ADD COLUMN y INT", "ALTER"),
+    ("ATTACH '/tmp/other.db' AS other", "ATTACH"),
+    ("DETACH other", "DETACH"),
+    ("COPY sales_2024 TO '/tmp/out.csv'", "COPY"),
+    ("EXPORT DATABASE '/tmp/dump'", ""),
+    ("INSTALL httpfs", "INSTALL"),
+    ("LOAD httpfs", "LOAD"),
+    ("PRAGMA database_list", "PRAGMA"),
+    ("SET enable_external_access = true", "SET"),
+    ("RESET memory_limit", ""),
+    ("CALL pragma_version()", "CALL"),
+    ("CHECKPOINT", "CHECKPOINT"),
+    ("VACUUM", ""),
+    ("BEGIN TRANSACTION", ""),
+    ("SELECT * FROM read_csv('/etc/passwd')", "read_csv"),
+    ("SELECT * FROM read_csv_auto('/etc/passwd')", "read_csv"),
+    ("SELECT * FROM read_parquet('http://example.com/x.parquet')", "read_parquet"),
+    ("SELECT * FROM read_json('https://example.com/x.json')", "read_json"),
+    ("SELECT read_text('/etc/passwd')", "read_text"),
+    ("SELECT * FROM read_blob('/etc/hostname')", "read_blob"),
+    ("SELECT * FROM glob('/etc/*')", "glob"),
+    ("SELECT * FROM parquet_scan('/tmp/x.parquet')", ""),
+    ("SELECT * FROM sqlite_scan('/tmp/x.db', 't')", ""),
+    ("SELECT * FROM '/etc/passwd'", "cannot be used as a table"),
+    ("SELECT * FROM 'file.csv'", "cannot be used as a table"),
+    ("FROM 'data.parquet'", "cannot be used as a table"),
+    ("SELECT getenv('HOME')", "getenv"),
+    ("SELECT current_setting('memory_limit')", "current_setting"),
+    ("SELECT * FROM duckdb_settings()", ""),
+    ("SELECT * FROM range(10)", "Table functions"),
+    ("SELECT * FROM query('SELECT 1')", ""),
+    ("SELECT * FROM sales_2024; DROP VIEW sales_2024", "2 statements"),
+    ("SELECT 1; SELECT 2", "2 statements"),
+    ("SELECT 1 /* harmless */ ; INSERT INTO sales_2024 VALUES ('x', 1, 1)", "2 statements"),
+    ("SELECT 1 --\n; DELETE FROM sales_2024", "2 statements"),
+    ("SELECT * FROM sales_2024 WHERE units > (SELECT count(*) FROM read_csv('/etc/passwd'))", "read_csv"),
+    ("WITH x AS (SELECT * FROM read_parquet('/tmp/a.parquet')) SELECT * FROM x", "read_parquet"),
+    ("SELECT * FROM main.sales_2024", "Qualified"),
+    ("SELECT * FROM information_schema.tables", "Qualified"),
+    ("SELECT * FROM secret_table", "Unknown table"),
+    ("SUMMARIZE sales_2024", "SUMMARIZE"),
+    ("DESCRIBE sales_2024", "DESCRIBE"),
+    ("SHOW TABLES", "SHOW"),
+    ("", "empty"),
+    ("   -- only a comment", ""),
+]
+
+
+@pytest.mark.parametrize(("statement", "message"), REFUSED, ids=[s[:40] or "empty" for s, _ in REFUSED])
+def test_refused_by_validation(statement: str, message: str) -> None:
+    with pytest.raises(InvalidSql) as caught:
+        sql.validate(statement, known_tables=["sales_2024", "sales 2024"])
+    assert isinstance(caught.value, sql.Refused)
+    assert message in str(caught.value) and caught.value.hint
+
+
+def test_every_refused_statement_fails_through_query_and_changes_nothing(sales) -> None:
+    for statement, _ in REFUSED:
+        with pytest.raises(InvalidSql):
+            sql.query(statement)
+    assert sql.query("SELECT count(*) AS n FROM sales_2024")["n"][0] == 4  # the dataset is untouched
+    assert len([h for h in sql.history(limit=200) if h.error]) == len(REFUSED)
+
+
+def test_an_unknown_table_suggests_the_closest_name(sales) -> None:
+    with pytest.raises(InvalidSql) as caught:
+        sql.query("SELECT *\nFROM  salse_2024")
+    assert "Unknown table 'salse_2024' (line 2, column 7)" in caught.value.message
+    assert "Did you mean 'sales_2024'?" in caught.value.hint
+
+
+@pytest.mark.parametrize(("statement", "position"), [
+    ("SELECT region,\n  unitz FROM sales_2024", "(line 2, column 3)"),
+    ("SELECT region FROM sales_2024\nWHERE units >", "line 2"),
+    ("SELECT * FROM sales_2024 WHERE", "line 1"),
+])
+def test_errors_point_at_the_position(sales, statement: str, position: str) -> None:
+    with pytest.raises(InvalidSql) as caught:
+        sql.query(statement)
+    assert position in caught.value.message
+
+
+# ---------------------------------------------------------------- defence in depth: DuckDB itself
+
+
+def test_the_duckdb_connection_refuses_files_even_without_validation(sales, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    con = sql.connect_datasets()
+    try:
+        assert con.execute("SELECT count(*) FROM sales_2024").fetchone()[0] == 4
+        for bypass in (f"SELECT * FROM read_csv('{secret}')", f"COPY (SELECT 1) TO '{tmp_path / 'out.csv'}'",
+                       f"ATTACH '{tmp_path / 'x.db'}' AS x", "SET enable_external_access = true",
+                       "SET allowed_paths = ['/']", "INSTALL httpfs"):
+            with pytest.raises(Exception, match=r"disabled by configuration|locked|Permission|not allowed"):
+                con.execute(bypass)
+    finally:
+        con.close()
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_python_variables_are_not_visible_as_tables(sales) -> None:
+    leaked = pa.table({"x": [1]})  # noqa: F841 - DuckDB replacement scans would find this name
+    with pytest.raises(InvalidSql):
+        sql.query("SELECT * FROM leaked")
+    con = sql.connect_datasets()
+    try:
+        with pytest.raises(Exception, match="leaked"):
+            con.execute("SELECT * FROM leaked")
+    finally:
+        con.close()
