@@ -1,0 +1,330 @@
+"""Read PDF, Word, PowerPoint, text and Markdown files into pages of plain text.
+
+A *page* is a PDF page, a slide (with its notes), or a section (DOCX headings,
+Markdown headings). `open_document` does the cheap checks (type, encryption,
+damage) before any indexing starts; page text is produced lazily for PDFs so a
+1,000-page file never sits in memory twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import DocumentError
+
+log = logging.getLogger(__name__)
+
+TYPES = {".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".txt": "txt", ".md": "md", ".markdown": "md"}
+LEGACY = {".doc": ".docx", ".ppt": ".pptx", ".rtf": ".docx", ".odt": ".docx", ".odp": ".pptx"}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_TEXT_PART_CHARS = 4000
+
+
+class UnsupportedDocument(DocumentError):
+    """A file type the document reader does not handle."""
+
+
+class EncryptedDocument(DocumentError):
+    """A password-protected file."""
+
+
+class CorruptDocument(DocumentError):
+    """A file that claims a type but cannot be read as it."""
+
+
+class EmptyDocument(DocumentError):
+    """A file with no text to index."""
+
+
+class NeedsOcr(EmptyDocument):
+    """A PDF whose pages are images without a text layer."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page, slide or section: `number` counts from 1; `label` is what a citation shows."""
+
+    number: int
+    label: str
+    text: str
+
+
+@dataclass
+class ParsedDocument:
+    """An opened document: its type, how many pages it has, and its pages (lazily)."""
+
+    type: str
+    page_count: int
+    pages: Iterable[Page]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def document_type(path: Path) -> str:
+    """The document type ('pdf', 'docx', 'pptx', 'txt', 'md') of a file name; raises UnsupportedDocument."""
+    suffix = path.suffix.lower()
+    if suffix in TYPES:
+        return TYPES[suffix]
+    hint = f"Save it as {LEGACY[suffix]} and upload that." if suffix in LEGACY else ""
+    raise UnsupportedDocument(
+        f"{path.name}: files of type '{suffix or 'none'}' cannot be added as documents.",
+        hint=hint or "Supported: PDF, Word (.docx), PowerPoint (.pptx), text (.txt) and Markdown (.md).",
+    )
+
+
+def open_document(path: Path) -> ParsedDocument:
+    """Open a document for reading; raises UnsupportedDocument, EncryptedDocument, CorruptDocument, EmptyDocument."""
+    kind = document_type(path)
+    if path.stat().st_size == 0:
+        raise EmptyDocument(f"{path.name} is empty (0 bytes).", hint="Choose a file that contains text.")
+    opener = {"pdf": _open_pdf, "docx": _open_docx, "pptx": _open_pptx, "txt": _open_text, "md": _open_text}[kind]
+    return opener(path)
+
+
+def clean(text: str) -> str:
+    """Normalise extracted text: no NULs, no trailing spaces, at most one blank line in a row."""
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _head(path: Path, n: int = 1024) -> bytes:
+    with path.open("rb") as f:
+        return f.read(n)
+
+
+# -- PDF ------------------------------------------------------------------------------------
+def _open_pdf(path: Path) -> ParsedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    if b"%PDF" not in _head(path):
+        raise CorruptDocument(f"{path.name} is not a PDF file (no PDF header).",
+                              hint="Check that the file is a real PDF and was fully downloaded.")
+    try:
+        reader = PdfReader(str(path))
+        _unlock(reader, path)
+        count = len(reader.pages)
+    except DocumentError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise CorruptDocument(f"{path.name} is damaged and cannot be read as a PDF ({exc}).",
+                              hint="Open it in a PDF viewer and save a new copy, then upload that.") from exc
+    if count == 0:
+        raise EmptyDocument(f"{path.name} has no pages.")
+    return ParsedDocument("pdf", count, _pdf_pages(reader, path), meta=_pdf_meta(reader))
+
+
+def _unlock(reader: Any, path: Path) -> None:
+    """Open PDFs that are encrypted without a user password; refuse password-protected ones."""
+    from pypdf import PasswordType
+
+    if not reader.is_encrypted:
+        return
+    try:
+        opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
+    except Exception as exc:  # pypdf raises several types for unsupported encryption
+        log.info("decrypting %s failed: %s", path.name, exc)
+        opened = False
+    if not opened:
+        raise EncryptedDocument(f"{path.name} is password-protected.",
+                                hint="Remove the password (print to PDF or save an unprotected copy) and upload that.")
+
+
+def _pdf_meta(reader: Any) -> dict[str, Any]:
+    try:
+        title = (reader.metadata or {}).get("/Title")
+    except Exception:  # broken metadata must not stop the text
+        title = None
+    return {"title": str(title)} if title and str(title).lower() != "untitled" else {}
+
+
+def _pdf_pages(reader: Any, path: Path) -> Iterator[Page]:
+    for index, page in enumerate(reader.pages):
+        try:
+            text = page.extract_text() or ""
+        except Exception as exc:  # one unreadable page is a damaged file
+            raise CorruptDocument(f"{path.name}: page {index + 1} cannot be read ({exc}).",
+                                  hint="Open it in a PDF viewer and save a new copy, then upload that.") from exc
+        yield Page(index + 1, f"page {index + 1}", clean(text))
+
+
+# -- Word and PowerPoint --------------------------------------------------------------------
+def _check_office(path: Path, what: str) -> None:
+    head = _head(path, 8)
+    if head.startswith(_OLE_MAGIC):
+        if _office_encrypted(path):
+            raise EncryptedDocument(f"{path.name} is password-protected.",
+                                    hint=f"Open it in {what}, remove the password, save and upload it again.")
+        raise CorruptDocument(f"{path.name} is an old binary Office file, not {path.suffix}.",
+                              hint=f"Open it in {what} and save it as {path.suffix}.")
+    if not head.startswith(b"PK"):
+        raise CorruptDocument(f"{path.name} is not a valid {path.suffix} file (it is not a ZIP package).",
+                              hint=f"Open it in {what} and save a new copy, then upload that.")
+
+
+def _office_encrypted(path: Path) -> bool:
+    try:
+        import msoffcrypto
+
+        with path.open("rb") as f:
+            return bool(msoffcrypto.OfficeFile(f).is_encrypted())
+    except Exception:  # not an Office container at all
+        return False
+
+
+def _damaged(path: Path, what: str, exc: Exception) -> CorruptDocument:
+    log.info("cannot open %s: %r", path.name, exc)
+    return CorruptDocument(f"{path.name} is damaged and cannot be read as a {what} file.",
+                           hint=f"Open it in {what} and save a new copy, then upload that.")
+
+
+def _open_docx(path: Path) -> ParsedDocument:
+    import docx
+
+    _check_office(path, "Word")
+    try:
+        document = docx.Document(str(path))
+        pages = list(_docx_sections(document))
+    except Exception as exc:  # python-docx raises KeyError, BadZipFile, lxml errors, ...
+        raise _damaged(path, "Word", exc) from exc
+    title = document.core_properties.title
+    return ParsedDocument("docx", len(pages), pages, meta={"title": title} if title else {})
+
+
+def _docx_sections(document: Any) -> Iterator[Page]:
+    """Sections start at each heading; tables are rendered row by row with ' | ' between cells."""
+    from docx.table import Table
+
+    label, lines, number = "start", [], 0
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            lines.extend(_table_lines(block))
+            continue
+        style = (block.style.name if block.style is not None else "") or ""
+        text = block.text.strip()
+        if text and (style.startswith("Heading") or style == "Title"):
+            if any(line.strip() for line in lines):
+                number += 1
+                yield Page(number, label, clean("\n".join(lines)))
+            label, lines = text[:200], []
+        lines.append(text)
+    if any(line.strip() for line in lines):
+        yield Page(number + 1, label, clean("\n".join(lines)))
+
+
+def _table_lines(table: Any) -> list[str]:
+    rows = []
+    for row in table.rows:
+        cells = [cell.text.strip() for cell in row.cells]
+        deduped = [c for i, c in enumerate(cells) if i == 0 or c != cells[i - 1]]  # merged cells repeat
+        rows.append(" | ".join(deduped))
+    return [*rows, ""]
+
+
+def _open_pptx(path: Path) -> ParsedDocument:
+    import pptx
+
+    _check_office(path, "PowerPoint")
+    try:
+        presentation = pptx.Presentation(str(path))
+        pages = [_slide_page(i + 1, slide) for i, slide in enumerate(presentation.slides)]
+    except Exception as exc:  # python-pptx raises KeyError, BadZipFile, lxml errors, ...
+        raise _damaged(path, "PowerPoint", exc) from exc
+    return ParsedDocument("pptx", len(pages), pages)
+
+
+def _slide_page(number: int, slide: Any) -> Page:
+    title_shape = slide.shapes.title
+    title = title_shape.text.strip() if title_shape is not None and title_shape.has_text_frame else ""
+    lines = [line for shape in slide.shapes for line in _shape_lines(shape)]
+    if slide.has_notes_slide:
+        notes = slide.notes_slide.notes_text_frame.text.strip() if slide.notes_slide.notes_text_frame else ""
+        if notes:
+            lines += ["", f"Notes: {notes}"]
+    label = f"slide {number}" + (f": {title[:150]}" if title else "")
+    return Page(number, label, clean("\n".join(lines)))
+
+
+def _shape_lines(shape: Any) -> list[str]:
+    from pptx.shapes.group import GroupShape
+
+    if isinstance(shape, GroupShape):
+        return [line for inner in shape.shapes for line in _shape_lines(inner)]
+    if getattr(shape, "has_table", False) and shape.has_table:
+        return _table_lines(shape.table)
+    if shape.has_text_frame:
+        return [shape.text_frame.text.strip()]
+    return []
+
+
+# -- text and Markdown ----------------------------------------------------------------------
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Bytes of a text file as str: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:8192]:
+        raise CorruptDocument(f"{name} is not a text file: it looks binary.",
+                              hint="Upload PDF, Word, PowerPoint, text or Markdown files.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _open_text(path: Path) -> ParsedDocument:
+    text = decode_text(path.read_bytes(), path.name)
+    pages = list(text_sections(text))
+    if not pages:
+        raise EmptyDocument(f"{path.name} contains only white space.", hint="Choose a file that contains text.")
+    return ParsedDocument(document_type(path), len(pages), pages)
+
+
+def text_sections(text: str) -> Iterator[Page]:
+    """Sections at Markdown headings (outside code fences); text without headings in parts of ~4,000 chars."""
+    blocks = _heading_blocks(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    if len(blocks) == 1 and blocks[0][0] == "":
+        blocks = _parts(blocks[0][1])
+    number = 0
+    for label, lines in blocks:
+        body = clean("\n".join(lines))
+        if body:
+            number += 1
+            yield Page(number, label or f"part {number}", body)
+
+
+def _heading_blocks(lines: list[str]) -> list[tuple[str, list[str]]]:
+    blocks: list[tuple[str, list[str]]] = [("", [])]
+    in_fence = False
+    for line in lines:
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence else _HEADING.match(line)
+        if match:
+            blocks.append((match.group(2)[:200], [line]))
+        else:
+            blocks[-1][1].append(line)
+    return [b for b in blocks if any(line.strip() for line in b[1])] or [("", [])]
+
+
+def _parts(lines: list[str]) -> list[tuple[str, list[str]]]:
+    parts: list[tuple[str, list[str]]] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        current.append(line)
+        size += len(line) + 1
+        if size >= _TEXT_PART_CHARS and not line.strip():
+            parts.append(("", current))
+            current, size = [], 0
+    if current:
+        parts.append(("", current))
+    return parts
