@@ -1,8 +1,155 @@
-"""The sidebar chat shown on every page (filled in by the assistant)."""
+"""The assistant in the UI: the compact sidebar chat on every page, and message rendering shared with the
+Assistant page. Nothing heavy runs at page load: `agents` is imported only when there is a conversation
+to show or a message to send, and the LLM is called only when a message is sent.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import streamlit as st
+
+from ui.errors import guard
+from ui.state import Keys
+
+SIDEBAR_MESSAGES = 4
+AUTO = "auto"
+AGENT_LABELS = {
+    AUTO: "🧭 Auto (router picks)", "data_analyst": "🔎 Data Analyst", "data_scientist": "🧪 Data Scientist",
+    "sql_expert": "🗄️ SQL Expert", "visualization_expert": "📈 Visualization Expert",
+    "rag_assistant": "📚 RAG Assistant", "ml_engineer": "🤖 ML Engineer",
+}
+
+
+class ChatKeys:
+    """Session-state keys of the assistant (the conversation id is shared with the Assistant page)."""
+
+    CONVERSATION = Keys.CHAT_CONVERSATION
+    AGENT = Keys.CHAT_AGENT
+
+
+def send(prompt: str, *, page: str, agent: str | None, placeholder: Any = None) -> None:
+    """Ask the assistant, streaming its text into `placeholder`; remember the conversation."""
+    import agents
+
+    streamed: list[str] = []
+
+    def on_text(chunk: str) -> None:
+        streamed.append(chunk)
+        if placeholder is not None:
+            placeholder.markdown("".join(streamed) + " ▌")
+
+    from agents import memory
+    from core.errors import NotFound
+
+    conv_id = st.session_state.get(ChatKeys.CONVERSATION)
+    try:
+        if conv_id:
+            memory.get_conversation(conv_id)
+    except NotFound:  # deleted meanwhile (another tab, the Assistant page): start a new one
+        conv_id = None
+    reply = agents.ask(prompt, conversation_id=conv_id, dataset_id=st.session_state.get(Keys.DATASET_ID),
+                       agent=agent, page=page, on_text=on_text)
+    st.session_state[ChatKeys.CONVERSATION] = reply.conversation_id
+    if placeholder is not None:
+        placeholder.empty()
+
 
 def sidebar_chat(*, page: str) -> None:
-    """Render the compact assistant chat in the sidebar; the assistant lands in a later step."""
-    return None
+    """Render the compact assistant chat in the sidebar: the last few messages, an agent picker, an input."""
+    with st.sidebar:
+        st.markdown("**💬 Assistant**")
+        history = st.container()
+        agent = st.selectbox("Agent", list(AGENT_LABELS), format_func=AGENT_LABELS.get, key="chat-agent",
+                             label_visibility="collapsed")
+        prompt = st.chat_input("Ask about your data…", key="chat-input")
+        conv_id = st.session_state.get(ChatKeys.CONVERSATION)
+        with history:
+            if prompt:
+                with guard(), st.spinner("Thinking…"):
+                    send(prompt, page=page, agent=None if agent == AUTO else agent, placeholder=st.empty())
+                conv_id = st.session_state.get(ChatKeys.CONVERSATION)
+            if conv_id:
+                _sidebar_history(str(conv_id))
+        left, right = st.columns(2)
+        if conv_id and left.button("New chat", key="chat-new", width="stretch"):
+            st.session_state.pop(ChatKeys.CONVERSATION, None)
+            st.rerun()
+        with right:
+            _link_assistant()
+
+
+def _link_assistant() -> None:
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    try:
+        st.page_link("pages/6_Assistant.py", label="Open", icon="🤖")
+    except StreamlitPageNotFoundError:
+        pass
+
+
+def _sidebar_history(conv_id: str) -> None:
+    from agents import memory
+    from core.errors import NotFound
+
+    try:
+        rows = memory.messages(conv_id, limit=SIDEBAR_MESSAGES)
+    except NotFound:
+        st.session_state.pop(ChatKeys.CONVERSATION, None)
+        return
+    for msg in rows:
+        render_message(msg, compact=True)
+
+
+def render_message(msg: Any, *, compact: bool = False) -> None:
+    """One stored message: its text, then each tool's table, chart, job link and SQL; the tools in an expander."""
+    from agents.specialists import SPECIALISTS
+
+    spec = SPECIALISTS.get(msg.agent or "")
+    with st.chat_message(msg.role, avatar=spec.icon if spec and msg.role == "assistant" else None):
+        if spec and msg.role == "assistant":
+            st.caption(f"{spec.name}" + (" · LLM" if (msg.meta or {}).get("mode") == "llm" else ""))
+        st.markdown(msg.content)
+        for i, call in enumerate(msg.tool_calls or []):
+            _render_result(call, key=f"{'chat' if compact else 'assistant'}-{msg.id}-{i}", compact=compact)
+        if msg.tool_calls:
+            with st.expander(f"Tools run ({len(msg.tool_calls)})"):
+                for call in msg.tool_calls:
+                    ok = "✅" if call.get("ok", True) else "⚠️"
+                    st.markdown(f"{ok} `{call.get('name')}`")
+                    st.code(json.dumps(call.get("arguments", {}), indent=1, default=str), language="json")
+
+
+def _render_result(call: dict[str, Any], *, key: str, compact: bool) -> None:
+    import pandas as pd
+
+    if call.get("sql"):
+        st.code(call["sql"], language="sql")
+    if call.get("figure"):
+        import plotly.io as pio
+
+        fig = pio.from_json(call["figure"])
+        if compact:
+            fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False)
+        st.plotly_chart(fig, key=f"{key}-fig", width="stretch")
+    if call.get("table"):
+        table = call["table"]
+        frame = pd.DataFrame(table["data"], columns=table["columns"])
+        st.dataframe(frame, key=f"{key}-table", width="stretch", hide_index=True, height=180 if compact else "auto")
+    if call.get("job_id"):
+        _job_link(call["job_id"])
+
+
+def _job_link(job_id: str) -> None:
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    import jobs
+
+    with guard():
+        job = jobs.get_job(job_id)
+        st.markdown(f"⚙️ Job **{job.title or job.kind}** — {job.status} · {job.progress:.0%}")
+        try:
+            st.page_link("pages/8_Jobs.py", label="Follow it on the Jobs page", icon="⚙️")
+        except StreamlitPageNotFoundError:
+            st.caption(f"Job id {job_id} (see the Jobs page)")

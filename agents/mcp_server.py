@@ -1,0 +1,164 @@
+"""The tool registry over the Model Context Protocol (official `mcp` SDK, low-level server).
+
+    python -m agents.mcp_server                       # stdio
+    python -m agents.mcp_server --http --port 8765    # streamable HTTP at http://127.0.0.1:8765/mcp
+
+Serves: every available tool (its pydantic JSON schema as the input schema), each dataset as
+two resources (`dataset://<name>/schema`, `dataset://<name>/preview`), and a prompt per specialist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server import Server
+
+from agents.specialists import SPECIALISTS
+from agents.tools import ToolResult, available, run_tool
+
+log = logging.getLogger(__name__)
+
+PREVIEW_ROWS = 20
+TABLE_ROWS = 50
+
+
+def _tool_text(result: ToolResult) -> str:
+    text = result.text
+    if result.sql:
+        text += f"\n\nSQL:\n{result.sql}"
+    if result.table is not None:
+        text += f"\n\nTable ({len(result.table)} rows, first {TABLE_ROWS} as CSV):\n"
+        text += result.table.head(TABLE_ROWS).to_csv(index=False)
+    if result.figure is not None:
+        text += "\n\n(A Plotly chart was made; its JSON is in the second content block.)"
+    if result.job_id:
+        text += f"\n\nJob id: {result.job_id}"
+    return text
+
+
+async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
+    tools = [types.Tool(name=t.name, description=t.description, input_schema=t.spec()["function"]["parameters"])
+             for t in available().values()]
+    return types.ListToolsResult(tools=tools)
+
+
+async def call_tool(_ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    result = await anyio.to_thread.run_sync(lambda: run_tool(params.name, params.arguments or {}))
+    content: list[Any] = [types.TextContent(text=_tool_text(result))]
+    if result.figure is not None:
+        content.append(types.TextContent(text=result.figure.to_json()))
+    return types.CallToolResult(content=content, is_error=not result.ok)
+
+
+def _datasets() -> list[Any]:
+    from core import datasets
+
+    return datasets.list_datasets()
+
+
+async def list_resources(_ctx: Any, _params: Any) -> types.ListResourcesResult:
+    rows = await anyio.to_thread.run_sync(_datasets)
+    resources = []
+    for d in rows:
+        resources.append(types.Resource(name=f"{d.name} schema", uri=f"dataset://{d.name}/schema",
+                                        description=f"Columns and types of {d.name} ({d.rows:,} rows)",
+                                        mime_type="application/json"))
+        resources.append(types.Resource(name=f"{d.name} preview", uri=f"dataset://{d.name}/preview",
+                                        description=f"The first {PREVIEW_ROWS} rows of {d.name}",
+                                        mime_type="text/csv"))
+    return types.ListResourcesResult(resources=resources)
+
+
+async def list_resource_templates(_ctx: Any, _params: Any) -> types.ListResourceTemplatesResult:
+    return types.ListResourceTemplatesResult(resource_templates=[
+        types.ResourceTemplate(name="dataset schema", uri_template="dataset://{name}/schema",
+                               mime_type="application/json"),
+        types.ResourceTemplate(name="dataset preview", uri_template="dataset://{name}/preview",
+                               mime_type="text/csv")])
+
+
+def read_dataset(uri: str) -> tuple[str, str]:
+    """The text and MIME type of a dataset resource URI; raises core.errors.NotFound or InvalidInput."""
+    from agents import resolve
+    from core import datasets
+    from core.errors import InvalidInput
+
+    if not uri.startswith("dataset://") or uri.count("/") != 3:
+        raise InvalidInput(f"Unknown resource {uri!r}.", hint="Use dataset://<name>/schema or /preview.")
+    name, part = uri.removeprefix("dataset://").split("/")
+    ds = resolve.dataset(name)
+    if part == "schema":
+        return json.dumps({"name": ds.name, "id": str(ds.id), "rows": ds.rows, "version": ds.version,
+                           "columns": ds.schema_}, indent=1), "application/json"
+    if part == "preview":
+        return datasets.preview(ds.id, limit=PREVIEW_ROWS).to_csv(index=False), "text/csv"
+    raise InvalidInput(f"Unknown dataset resource {part!r}.", hint="Use schema or preview.")
+
+
+async def read_resource(_ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    text, mime = await anyio.to_thread.run_sync(read_dataset, str(params.uri))
+    return types.ReadResourceResult(contents=[types.TextResourceContents(uri=str(params.uri), text=text,
+                                                                         mime_type=mime)])
+
+
+async def list_prompts(_ctx: Any, _params: Any) -> types.ListPromptsResult:
+    return types.ListPromptsResult(prompts=[
+        types.Prompt(name=s.key, title=s.name, description=f"The {s.name}: {s.summary}.",
+                     arguments=[types.PromptArgument(name="question", description="What to ask", required=False)])
+        for s in SPECIALISTS.values()])
+
+
+async def get_prompt(_ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+    from core.errors import NotFound
+
+    spec = SPECIALISTS.get(params.name)
+    if spec is None:
+        raise NotFound(f"No prompt {params.name!r}.", hint=f"Prompts: {', '.join(SPECIALISTS)}")
+    question = (params.arguments or {}).get("question", "")
+    text = f"{spec.system_prompt()}\n\nTools to use: {', '.join(spec.tools)}."
+    if question:
+        text += f"\n\nQuestion: {question}"
+    return types.GetPromptResult(description=spec.name, messages=[
+        types.PromptMessage(role="user", content=types.TextContent(text=text))])
+
+
+def build_server() -> Server:
+    """The MCP server over the tool registry, the datasets and the specialists."""
+    return Server("workbench", version="1.0", instructions="Data-science workbench tools: datasets, EDA, charts, "
+                  "statistics, read-only SQL, model training jobs, documents.",
+                  on_list_tools=list_tools, on_call_tool=call_tool, on_list_resources=list_resources,
+                  on_list_resource_templates=list_resource_templates, on_read_resource=read_resource,
+                  on_list_prompts=list_prompts, on_get_prompt=get_prompt)
+
+
+async def _serve_stdio(server: Server) -> None:
+    from mcp.server.stdio import stdio_server
+
+    async with stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m agents.mcp_server", description=__doc__.splitlines()[0])
+    parser.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)  # stdout belongs to the protocol on stdio
+    server = build_server()
+    if args.http:
+        import uvicorn
+
+        uvicorn.run(server.streamable_http_app(host=args.host), host=args.host, port=args.port, log_level="warning")
+    else:
+        anyio.run(_serve_stdio, server)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""`ask`: the one entry point. A message goes to a specialist, which acts through tools; the turn is stored."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from agents import memory, planner, router
+from agents.planner import ToolCall
+from agents.specialists import DEFAULT, SPECIALISTS, owner_of, settings_for
+from agents.tools import ToolResult, run_tool
+from core.config import get_settings
+from core.errors import InvalidInput, LLMError
+
+log = logging.getLogger(__name__)
+
+REFUSAL = ("I can't do that: the assistant has no tool that deletes or changes data or runs code, by design — "
+           "it only reads, analyses and charts your data, and starts training jobs. To delete a dataset use the "
+           "Datasets page; to run your own code use a notebook with the `core` library.")
+
+
+@dataclass
+class ToolRun:
+    """One tool call that ran in a turn."""
+
+    name: str
+    arguments: dict[str, Any]
+    agent: str
+    result: ToolResult
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
+    def record(self) -> dict[str, Any]:
+        return {"name": self.name, "arguments": self.arguments, "agent": self.agent, **self.result.record()}
+
+
+@dataclass
+class Reply:
+    """The assistant's answer to one message."""
+
+    text: str
+    agent: str
+    mode: Literal["offline", "llm"]
+    tool_runs: list[ToolRun] = field(default_factory=list)
+    handoffs: list[str] = field(default_factory=list)
+    conversation_id: str | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def agent_name(self) -> str:
+        return SPECIALISTS[self.agent].name
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return [ToolCall(name=r.name, arguments=r.arguments) for r in self.tool_runs]
+
+    @property
+    def tables(self) -> list[Any]:
+        return [r.result.table for r in self.tool_runs if r.result.table is not None]
+
+    @property
+    def figures(self) -> list[Any]:
+        return [r.result.figure for r in self.tool_runs if r.result.figure is not None]
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [r.result.job_id for r in self.tool_runs if r.result.job_id]
+
+
+TextSink = Callable[[str], None]
+
+
+def llm_configured() -> bool:
+    key = get_settings().openai_api_key
+    return bool(key and key.get_secret_value())
+
+
+def ask(message: str, *, conversation_id: str | None = None, dataset_id: str | None = None,
+        agent: str | None = None, page: str | None = None, on_text: TextSink | None = None) -> Reply:
+    """Answer a message: route it (or use the pinned agent), run tools, store both turns, return the Reply.
+
+    conversation_id None starts a new conversation. `agent` pins a specialist for this message;
+    `on_text` receives the answer text as it streams. Raises InvalidInput for an empty message or unknown agent.
+    """
+    started = time.perf_counter()
+    message = (message or "").strip()
+    if not message:
+        raise InvalidInput("Type a question or a request first.")
+    if agent is not None and agent not in SPECIALISTS:
+        raise InvalidInput(f"No agent {agent!r}.", hint=f"Agents: {', '.join(SPECIALISTS)}.")
+    conv = (memory.get_conversation(conversation_id) if conversation_id
+            else memory.new_conversation(message, dataset_id=dataset_id))
+    pinned = agent or conv.agent
+    dataset_id = dataset_id or conv.dataset_id
+    prior = memory.history(conv.id, budget=get_settings().llm_context_tokens) if llm_configured() else []
+    memory.add_message(conv.id, "user", message, meta={"page": page, "dataset_id": dataset_id})
+    reply = _answer(message, pinned=pinned, dataset_id=dataset_id, page=page, prior=prior, on_text=on_text)
+    reply.conversation_id = str(conv.id)
+    reply.elapsed_s = round(time.perf_counter() - started, 4)
+    memory.add_message(conv.id, "assistant", reply.text, agent=reply.agent,
+                       tool_calls=[r.record() for r in reply.tool_runs],
+                       meta={"mode": reply.mode, "handoffs": reply.handoffs, "elapsed_s": reply.elapsed_s})
+    return reply
+
+
+def _answer(message: str, *, pinned: str | None, dataset_id: str | None, page: str | None,
+            prior: list[dict[str, str]], on_text: TextSink | None) -> Reply:
+    if planner.forbidden(message):
+        return _emit(Reply(text=REFUSAL, agent=pinned or DEFAULT, mode="offline"), on_text)
+    if not llm_configured():
+        return _emit(answer_offline(message, pinned=pinned, dataset_id=dataset_id), on_text)
+    from agents import llm
+
+    try:
+        return llm.answer(message, pinned=pinned, dataset_id=dataset_id, page=page, prior=prior, on_text=on_text)
+    except LLMError as exc:
+        log.warning("LLM unavailable, answering offline: %s", exc)
+        reply = answer_offline(message, pinned=pinned, dataset_id=dataset_id)
+        reply.text = f"⚠️ {exc} I answered with the offline planner instead.\n\n{reply.text}"
+        return _emit(reply, on_text)
+
+
+def _emit(reply: Reply, on_text: TextSink | None) -> Reply:
+    if on_text is not None:
+        on_text(reply.text)
+    return reply
+
+
+def answer_offline(message: str, *, pinned: str | None = None, dataset_id: str | None = None) -> Reply:
+    """Plan tool calls by rules, run them as the owning specialist (handing off from a pinned one if needed)."""
+    ctx = planner.context(message, dataset_id=dataset_id)
+    calls = planner.plan(ctx)
+    if not calls:
+        return Reply(text=planner.explain_unmapped(ctx), agent=pinned or router.route_offline(message, []),
+                     mode="offline")
+    agent, handoffs = router.route_offline(message, calls), []
+    if pinned:
+        agent = owner_of(calls[0].name, prefer=pinned)
+        if agent != pinned:
+            handoffs.append(f"{pinned}->{agent}")
+    enabled = settings_for(agent).enabled_tools
+    runs = [ToolRun(name=c.name, arguments=c.arguments, agent=agent, result=_run(c, agent, enabled)) for c in calls]
+    return Reply(text=_compose(runs, handoffs), agent=agent, mode="offline", tool_runs=runs, handoffs=handoffs)
+
+
+def _run(call: ToolCall, agent: str, enabled: list[str]) -> ToolResult:
+    if call.name not in enabled:
+        return ToolResult(f"The {call.name} tool is turned off for the {SPECIALISTS[agent].name} in Settings.",
+                          ok=False)
+    return run_tool(call.name, call.arguments, allowed=enabled)
+
+
+def _compose(runs: list[ToolRun], handoffs: list[str]) -> str:
+    parts = []
+    for h in handoffs:
+        src, dst = h.split("->")
+        parts.append(f"_{SPECIALISTS[src].name} handed this to the {SPECIALISTS[dst].name}._")
+    parts += [r.result.text if r.ok else f"⚠️ {r.result.text}" for r in runs]
+    return "\n\n".join(parts)

@@ -1,0 +1,28 @@
+"""Browser: upload a CSV on the Datasets page, ask the sidebar chat for a chart, see it in the sidebar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import upload_dataset
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sidebar_chat_draws_a_chart(app, page, tmp_path: Path) -> None:
+    # Given a dataset uploaded through the Datasets page
+    csv = tmp_path / "cities.csv"
+    csv.write_text("city,population,area\nLyon,522000,47.9\nNantes,320000,65.2\nLille,236000,34.8\n"
+                   "Nice,342000,71.9\n")
+    upload_dataset(page, app, csv, shows="Nantes")
+    # When the analyst asks the sidebar chat for a plot
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    box = sidebar.locator('[data-testid="stChatInput"] textarea')
+    box.fill("plot area vs population")
+    box.press("Enter")
+    # Then a Plotly chart appears in the sidebar, answered by the Visualization Expert
+    sidebar.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    assert sidebar.get_by_text("Visualization Expert").count() >= 1
+    assert sidebar.get_by_text("scatter chart of area vs population").count() == 1

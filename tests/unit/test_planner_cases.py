@@ -1,0 +1,225 @@
+"""Offline planner: a long list of analyst phrasings and the tool call each must become (the tuning set).
+
+The held-out phrasings that measure accuracy live apart, in bench/bench_agents.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from agents import planner
+from agents.planner import Schema
+
+HOUSES = Schema("11111111-1111-1111-1111-111111111111", "houses", {
+    "city": "categorical", "district": "categorical", "area_sqm": "numeric", "price": "numeric",
+    "bedrooms": "numeric", "garage": "categorical", "year_built": "numeric"})
+CUSTOMERS = Schema("22222222-2222-2222-2222-222222222222", "customers", {
+    "customer_id": "numeric", "age": "numeric", "income": "numeric", "gender": "categorical",
+    "churn": "categorical", "plan": "categorical", "monthly_spend": "numeric"})
+SCHEMAS = [HOUSES, CUSTOMERS]
+
+H, C = "houses", "customers"
+
+CASES = [
+    # describe / info
+    ("describe the dataset", "get_dataset_info", {"dataset": H}),
+    ("what columns are in customers?", "get_dataset_info", {"dataset": C}),
+    ("show me the schema", "get_dataset_info", {"dataset": H}),
+    ("what data types does customers have", "get_dataset_info", {"dataset": C}),
+    ("which datasets do I have?", "list_datasets", {}),
+    # overview
+    ("give me an overview", "eda_analysis", {"analysis": "overview", "dataset": H}),
+    ("summarize the customers data", "eda_analysis", {"analysis": "overview", "dataset": C}),
+    ("explore houses", "eda_analysis", {"analysis": "overview", "dataset": H}),
+    ("what does the data look like", "eda_analysis", {"analysis": "overview"}),
+    # missing
+    ("show missing values", "eda_analysis", {"analysis": "missing"}),
+    ("are there any nulls in customers", "eda_analysis", {"analysis": "missing", "dataset": C}),
+    ("how many NaN values per column", "eda_analysis", {"analysis": "missing"}),
+    ("which columns have empty cells", "eda_analysis", {"analysis": "missing"}),
+    # statistics
+    ("statistics of price", "eda_analysis", {"analysis": "statistics", "columns": ["price"]}),
+    ("summary stats for income", "eda_analysis", {"analysis": "statistics", "columns": ["income"],
+                                                 "dataset": C}),
+    ("describe the price column", "eda_analysis", {"analysis": "statistics", "columns": ["price"]}),
+    ("what is the standard deviation of area", "eda_analysis", {"analysis": "statistics",
+                                                                "columns": ["area_sqm"]}),
+    ("median and quartiles of bedrooms", "eda_analysis", {"analysis": "statistics", "columns": ["bedrooms"]}),
+    # correlation
+    ("correlation between price and area", "eda_analysis", {"analysis": "correlation",
+                                                            "columns": ["price", "area_sqm"]}),
+    ("how are income and monthly spend related", "eda_analysis", {"analysis": "correlation",
+                                                                  "columns": ["income", "monthly_spend"]}),
+    ("show the correlation matrix", "eda_analysis", {"analysis": "correlation"}),
+    ("what is the relationship between age and income", "eda_analysis", {"analysis": "correlation",
+                                                                         "columns": ["age", "income"]}),
+    # distribution / outliers / duplicates / top values
+    ("distribution of price", "eda_analysis", {"analysis": "distribution", "columns": ["price"]}),
+    ("how is age distributed", "eda_analysis", {"analysis": "distribution", "columns": ["age"]}),
+    ("is income skewed?", "eda_analysis", {"analysis": "distribution", "columns": ["income"]}),
+    ("outliers in price", "eda_analysis", {"analysis": "outliers", "columns": ["price"]}),
+    ("find anomalies in monthly_spend", "eda_analysis", {"analysis": "outliers", "columns": ["monthly_spend"]}),
+    ("any extreme values?", "eda_analysis", {"analysis": "outliers"}),
+    ("are there duplicate rows", "eda_analysis", {"analysis": "duplicates"}),
+    ("check customers for duplicates", "eda_analysis", {"analysis": "duplicates", "dataset": C}),
+    ("top values of city", "eda_analysis", {"analysis": "top_values", "columns": ["city"]}),
+    ("most common plan", "eda_analysis", {"analysis": "top_values", "columns": ["plan"]}),
+    ("value counts for district", "eda_analysis", {"analysis": "top_values", "columns": ["district"]}),
+    ("what are the unique values of gender", "eda_analysis", {"analysis": "top_values", "columns": ["gender"]}),
+    # aggregates as SQL
+    ("average price by city", "sql_query", {"sql": 'SELECT "city", AVG("price") AS "mean_price" FROM "houses" '
+                                                   'GROUP BY 1 ORDER BY 2 DESC'}),
+    ("total income per plan", "sql_query", {"sql": 'SELECT "plan", SUM("income") AS "sum_income" FROM "customers" '
+                                                   'GROUP BY 1 ORDER BY 2 DESC'}),
+    ("count of customers by gender", "sql_query", {"sql": 'SELECT "gender", COUNT(*) AS count FROM "customers" '
+                                                          'GROUP BY 1 ORDER BY count DESC'}),
+    ("how many houses per district", "sql_query", {"sql": 'SELECT "district", COUNT(*) AS count FROM "houses" '
+                                                          'GROUP BY 1 ORDER BY count DESC'}),
+    ("max price for each city", "sql_query", {"sql": 'SELECT "city", MAX("price") AS "max_price" FROM "houses" '
+                                                     'GROUP BY 1 ORDER BY 2 DESC'}),
+    ("median income across plan", "sql_query", {"sql": 'SELECT "plan", MEDIAN("income") AS "median_income" '
+                                                       'FROM "customers" GROUP BY 1 ORDER BY 2 DESC'}),
+    ("how many rows are there", "sql_query", {"sql": 'SELECT COUNT(*) AS row_count FROM "houses"'}),
+    ("what is the average age", "sql_query", {"sql": 'SELECT AVG("age") AS "mean_age" FROM "customers"'}),
+    ("sum of monthly spend grouped by churn", "sql_query", {
+        "sql": 'SELECT "churn", SUM("monthly_spend") AS "sum_monthly_spend" FROM "customers" GROUP BY 1 '
+               'ORDER BY 2 DESC'}),
+    ("number of customers in each plan", "sql_query", {
+        "sql": 'SELECT "plan", COUNT(*) AS count FROM "customers" GROUP BY 1 ORDER BY count DESC'}),
+    ("top 3 cities by average price", "sql_query", {
+        "sql": 'SELECT "city", AVG("price") AS "mean_price" FROM "houses" GROUP BY 1 ORDER BY 2 DESC LIMIT 3'}),
+    ("how many distinct cities", "sql_query", {"sql": 'SELECT COUNT(DISTINCT "city") AS distinct_city FROM "houses"'}),
+    # pasted SQL
+    ("SELECT city, avg(price) FROM houses GROUP BY 1", "sql_query", {
+        "sql": "SELECT city, avg(price) FROM houses GROUP BY 1"}),
+    ("run this sql: select * from customers where age > 30;", "sql_query", {
+        "sql": "select * from customers where age > 30"}),
+    ("```sql\nSELECT plan, count(*) FROM customers GROUP BY 1\n```", "sql_query", {
+        "sql": "SELECT plan, count(*) FROM customers GROUP BY 1"}),
+    ("with t as (select * from houses) select count(*) from t", "sql_query", {
+        "sql": "with t as (select * from houses) select count(*) from t"}),
+    # charts
+    ("plot area vs price", "create_visualization", {"kind": "scatter", "x": "area_sqm", "y": "price"}),
+    ("scatter plot of income and monthly_spend", "create_visualization", {"kind": "scatter", "x": "income",
+                                                                          "y": "monthly_spend"}),
+    ("plot price against year built", "create_visualization", {"kind": "scatter", "x": "price",
+                                                               "y": "year_built"}),
+    ("chart age versus income colored by gender", "create_visualization", {
+        "kind": "scatter", "x": "age", "y": "income", "color": "gender"}),
+    ("histogram of price", "create_visualization", {"kind": "histogram", "x": "price"}),
+    ("draw a histogram for age in customers", "create_visualization", {"kind": "histogram", "x": "age",
+                                                                       "dataset": C}),
+    ("plot the distribution of income", "create_visualization", {"kind": "histogram", "x": "income"}),
+    ("box plot of price", "create_visualization", {"kind": "box", "y": "price"}),
+    ("boxplot of income by plan", "create_visualization", {"kind": "box", "y": "income", "x": "plan"}),
+    ("violin plot of age by churn", "create_visualization", {"kind": "violin", "y": "age", "x": "churn"}),
+    ("bar chart of price by city", "create_visualization", {"kind": "bar", "x": "city", "y": "price",
+                                                            "agg": "mean"}),
+    ("bar chart of total income by plan", "create_visualization", {"kind": "bar", "x": "plan", "y": "income",
+                                                                   "agg": "sum"}),
+    ("bar chart of district", "create_visualization", {"kind": "bar", "x": "district", "agg": "count"}),
+    ("pie chart of plan", "create_visualization", {"kind": "pie", "x": "plan"}),
+    ("line chart of price over year built", "create_visualization", {"kind": "line", "x": "year_built",
+                                                                     "y": "price"}),
+    ("visualize bedrooms", "create_visualization", {"kind": "histogram", "x": "bedrooms"}),
+    ("pair plot of the houses", "create_visualization", {"kind": "pair", "dataset": H}),
+    # hypothesis tests
+    ("t-test of price by garage", "hypothesis_test", {"test": "ttest_ind", "value": "price", "group": "garage"}),
+    ("run a t test comparing income between churn groups", "hypothesis_test", {
+        "test": "ttest_ind", "value": "income", "group": "churn"}),
+    ("ttest monthly spend by gender", "hypothesis_test", {"test": "ttest_ind", "value": "monthly_spend",
+                                                          "group": "gender"}),
+    ("mann-whitney test of age by churn", "hypothesis_test", {"test": "mannwhitney", "value": "age",
+                                                              "group": "churn"}),
+    ("Mann Whitney U on price between garage", "hypothesis_test", {"test": "mannwhitney", "value": "price",
+                                                                   "group": "garage"}),
+    ("anova of price across city", "hypothesis_test", {"test": "anova_oneway", "value": "price",
+                                                       "group": "city"}),
+    ("one-way ANOVA income by plan", "hypothesis_test", {"test": "anova_oneway", "value": "income",
+                                                         "group": "plan"}),
+    ("does price differ between districts?", "hypothesis_test", {"test": "anova_oneway", "value": "price",
+                                                                 "group": "district"}),
+    ("chi-square between gender and churn", "hypothesis_test", {"test": "chi2_independence", "x": "gender",
+                                                                "y": "churn"}),
+    ("is churn independent of plan?", "hypothesis_test", {"test": "chi2_independence", "x": "churn",
+                                                          "y": "plan"}),
+    ("chi2 test city vs garage", "hypothesis_test", {"test": "chi2_independence", "x": "city", "y": "garage"}),
+    ("is price normal?", "hypothesis_test", {"test": "shapiro", "value": "price"}),
+    ("is income normally distributed", "hypothesis_test", {"test": "shapiro", "value": "income"}),
+    ("shapiro test on age", "hypothesis_test", {"test": "shapiro", "value": "age"}),
+    ("spearman correlation of age and income", "hypothesis_test", {"test": "spearman", "x": "age", "y": "income"}),
+    # training, jobs, documents
+    ("train a model to predict churn", "train_ml_model", {"target": "churn", "dataset": C}),
+    ("build a classifier for churn", "train_ml_model", {"target": "churn", "task": "classification"}),
+    ("predict price from area and bedrooms", "train_ml_model", {"target": "price"}),
+    ("fit a regression model for price", "train_ml_model", {"target": "price", "task": "regression"}),
+    ("predict with model rf-price on houses", "predict", {"model": "rf-price", "dataset": H}),
+    ("apply the model churn_v2 to customers", "predict", {"model": "churn_v2", "dataset": C}),
+    ("train a random forest and xgboost on churn", "train_ml_model", {
+        "target": "churn", "models": ["random_forest", "xgboost"]}),
+    ("job status", "get_job_status", {}),
+    ("how is my training job going?", "get_job_status", {}),
+    ("is the model training done", "get_job_status", {}),
+    ("ask the documents: what was Q3 revenue?", "query_documents", {"question": "what was Q3 revenue?"}),
+    ("according to the report, who is the CEO?", "query_documents", {}),
+    ("what do the documents say about churn policy", "query_documents", {}),
+    ("search the documents for refund policy", "search_documents", {"query": "refund policy"}),
+]
+
+
+def _dataset_for(message: str) -> str:
+    """The current dataset of the conversation: customers when the phrasing names its columns, else houses."""
+    words = r"\b(customers?|income|age|churn|plan|gender|monthly|spend)\b"
+    return CUSTOMERS.id if re.search(words, message.lower().replace("_", " ")) else HOUSES.id
+
+
+def test_the_tuning_set_has_at_least_eighty_phrasings() -> None:
+    assert len(CASES) >= 80
+
+
+@pytest.mark.parametrize(("message", "tool", "expected"), CASES, ids=[c[0][:40] for c in CASES])
+def test_phrasing_maps_to_the_expected_tool_call(message: str, tool: str, expected: dict) -> None:
+    # Given two datasets and a current one; When the planner reads the message
+    ctx = planner.context(message, dataset_id=_dataset_for(message), schemas=SCHEMAS)
+    calls = planner.plan(ctx)
+    # Then it plans exactly the expected tool with the expected arguments
+    assert calls, f"nothing planned for {message!r}"
+    assert calls[0].name == tool
+    for key, value in expected.items():
+        assert calls[0].arguments.get(key) == value, (key, calls[0].arguments)
+
+
+@pytest.mark.parametrize("message", [
+    "hello there", "what is the meaning of life", "tell me a joke", "make it better",
+])
+def test_unmappable_requests_plan_nothing_and_explain_with_examples(message: str) -> None:
+    # Given the schemas; When a message no rule understands is planned
+    ctx = planner.context(message, dataset_id=HOUSES.id, schemas=SCHEMAS)
+    # Then nothing is planned and the explanation shows examples
+    assert planner.plan(ctx) == []
+    text = planner.explain_unmapped(ctx)
+    assert "houses" in text and "plot area vs price" in text
+
+
+@pytest.mark.parametrize("message", [
+    "delete the houses dataset", "drop table customers", "remove all rows", "run this python code: import os",
+    "execute a shell command", "please erase every file", "```python\nprint(1)\n```", "truncate the table",
+])
+def test_requests_to_delete_data_or_run_code_are_refused(message: str) -> None:
+    # Given a destructive or code-running request; When checked; Then it is flagged and nothing is planned
+    assert planner.forbidden(message)
+    assert planner.plan_offline(message) == []
+
+
+def test_a_misspelt_column_is_still_found() -> None:
+    # Given a typo in a column name; When planned; Then the real column is used
+    ctx = planner.context("histogram of pirce", dataset_id=HOUSES.id, schemas=SCHEMAS)
+    assert planner.plan(ctx)[0].arguments["x"] == "price"
+
+
+def test_without_datasets_the_explanation_points_to_the_datasets_page() -> None:
+    ctx = planner.context("histogram of price", schemas=[])
+    assert planner.plan(ctx) == []
+    assert "Datasets page" in planner.explain_unmapped(ctx)
