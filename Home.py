@@ -2,43 +2,38 @@
 
 import streamlit as st
 
-import jobs
-from core import datasets
-from ui.jobs import status_line
+from core import activity
+from ui.errors import guard
 from ui.layout import link, page_setup
 
 page_setup("Home", "🏠")
 st.title("Data-science workbench")
-st.caption("Import data, explore it, test hypotheses, query it with SQL, train models, ask your documents.")
+st.caption("Import data, explore it, test hypotheses, query it with SQL, train models, ask your documents — "
+           "and ask the assistant in the sidebar on any page.")
 
-counts = jobs.counts()
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Datasets", datasets.count_datasets())
-c2.metric("Jobs running", counts["running"] + counts["queued"])
-c3.metric("Jobs failed", counts["failed"])
-c4.metric("Jobs finished", counts["succeeded"])
+with guard():
+    counts = activity.summary()
+    cols = st.columns(6)
+    cols[0].metric("Datasets", counts.datasets)
+    cols[1].metric("Models", counts.models)
+    cols[2].metric("Documents", counts.documents)
+    cols[3].metric("Charts saved", counts.charts)
+    cols[4].metric("Jobs running", counts.jobs_active)
+    cols[5].metric("Jobs failed", counts.jobs_failed)
 
-st.subheader("Quick actions")
-q1, q2, q3 = st.columns(3)
-with q1:
-    link("pages/1_Datasets.py", "Import a dataset", "📁")
-with q2:
-    link("pages/8_Jobs.py", "Follow background jobs", "⚙️")
-with q3:
-    link("pages/9_Settings.py", "Check the system", "🩺")
+    st.subheader("Quick actions")
+    actions = [("pages/1_Datasets.py", "Import a dataset", "📁"), ("pages/2_Visualize.py", "Build a chart", "📈"),
+               ("pages/3_Analyze.py", "Test a hypothesis or run SQL", "🧪"), ("pages/4_Models.py", "Train a model", "🤖"),
+               ("pages/5_Documents.py", "Ask your documents", "📄"), ("pages/6_Assistant.py", "Talk to the assistant", "💬"),
+               ("pages/8_Jobs.py", "Follow background jobs", "⚙️"), ("pages/9_Settings.py", "Check the system", "🩺")]
+    grid = st.columns(4)
+    for i, (page, label, icon) in enumerate(actions):
+        with grid[i % 4]:
+            link(page, label, icon)
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Recent datasets")
-    recent = datasets.list_datasets()[:5]
-    if not recent:
-        st.info("No datasets yet: upload a CSV on the Datasets page.")
-    for ds in recent:
-        st.markdown(f"**{ds.name}** — {ds.rows:,} rows × {ds.columns} columns · {ds.created:%Y-%m-%d %H:%M}")
-with right:
-    st.subheader("Recent jobs")
-    recent_jobs = jobs.list_jobs(limit=5)
-    if not recent_jobs:
-        st.info("No jobs yet.")
-    for job in recent_jobs:
-        st.markdown(status_line(job))
+    st.subheader("Recent activity")
+    events = activity.recent()
+    if not events:
+        st.info("Nothing yet. Start by importing a dataset — a CSV, Excel or Parquet file, a URL, Kaggle or a database.")
+    for event in events:
+        st.markdown(f"{event.icon} {event.what} · {event.when:%Y-%m-%d %H:%M}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, create_engine, select
 
 from core.config import get_settings
 
@@ -99,6 +100,16 @@ def session() -> Iterator[Session]:
         except BaseException:
             s.rollback()
             raise
+
+
+def find_by_ref(model: type, ref: object, *, name_field: str = "name") -> object | None:
+    """The row of `model` whose UUID primary key or `name_field` equals `ref`, or None."""
+    column = model.__table__.c[name_field]
+    with session() as s:
+        try:
+            return s.get(model, uuid.UUID(str(ref)))
+        except ValueError:
+            return s.exec(select(model).where(column == str(ref))).first()
 
 
 if __name__ == "__main__":  # `python -m core.db`: apply migrations and say where

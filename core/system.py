@@ -113,6 +113,9 @@ def check_gpu() -> Check:
     return Check(name="GPU", ok="GPU(s)" in description, detail=description)
 
 
+CHECKS = (check_database, check_broker, check_workers, check_vector_store, check_llm, check_gpu)
+
+
 def health() -> list[Check]:
     """Every check, in the order the Settings page shows them."""
-    return [check_database(), check_broker(), check_workers(), check_vector_store(), check_llm(), check_gpu()]
+    return [check() for check in CHECKS]

@@ -5,6 +5,7 @@ import streamlit as st
 import jobs
 from core import system
 from core.config import Settings, get_settings
+from ui.agent_settings import render_agent_settings
 from ui.errors import guard
 from ui.jobs import job_panel
 from ui.layout import page_setup
@@ -13,9 +14,10 @@ page_setup("Settings", "🩺")
 st.title("Settings and health")
 
 st.subheader("Health")
-for check in system.health():
-    icon = "✅" if check.ok else "⚠️"
-    st.markdown(f"{icon} **{check.name}** — {check.detail}")
+for run_check in system.CHECKS:
+    with st.spinner(f"Checking {run_check.__name__.removeprefix('check_').replace('_', ' ')}…"):
+        check = run_check()
+    st.markdown(f"{'✅' if check.ok else '⚠️'} **{check.name}** — {check.detail}")
 
 with st.container(border=True):
     st.markdown("**Worker self-test**: sends a short job through the broker and shows it run.")
@@ -25,6 +27,10 @@ with st.container(border=True):
     if st.session_state.get("selftest-job"):
         with guard():
             job_panel(st.session_state["selftest-job"], key="selftest")
+
+st.subheader("Assistant")
+with guard():
+    render_agent_settings()
 
 st.subheader("Configuration")
 st.caption("Read from the environment and `.env`; secrets are shown only as set or not set.")

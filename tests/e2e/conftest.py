@@ -70,8 +70,10 @@ def app(tmp_path: Path) -> Iterator[App]:
         running.proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One Chromium per test module (Playwright's sync API holds an event loop while it lives, so it
+    must be closed before later modules run asyncio code of their own)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it with apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
@@ -106,3 +108,12 @@ def wait_for_cell(pg, text: str, timeout: float = 30_000) -> None:
     """st.dataframe draws on a canvas; its cells exist in the DOM (hidden) for accessibility."""
     pg.locator('[data-testid="stDataFrame"] [role="gridcell"]').get_by_text(text, exact=True).first.wait_for(
         state="attached", timeout=timeout)
+
+
+def upload_dataset(pg, app: App, path: Path, *, shows: str) -> None:
+    """Import a file through the Datasets page, as an analyst would, and wait for a cell that shows `shows`."""
+    pg.goto(app.page_url("Datasets"))
+    wait_for_app(pg)
+    pg.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    pg.get_by_role("button", name="Import", exact=True).click()
+    wait_for_cell(pg, shows)

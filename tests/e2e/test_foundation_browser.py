@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import wait_for_app, wait_for_cell
+from tests.e2e.conftest import upload_dataset, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -14,11 +14,7 @@ pytestmark = pytest.mark.e2e
 def test_upload_preview_profile_and_jobs(app, page, tmp_path: Path) -> None:
     csv = tmp_path / "cities.csv"
     csv.write_text("city,population,area\nLyon,522000,47.9\nNantes,320000,65.2\nLille,236000,34.8\n")
-    page.goto(app.page_url("Datasets"))
-    wait_for_app(page)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
-    page.get_by_role("button", name="Import").click()
-    wait_for_cell(page, "Nantes")
+    upload_dataset(page, app, csv, shows="Nantes")
     page.get_by_role("tab", name="Profile").click()
     page.get_by_role("button", name="Profile", exact=True).click()
     page.get_by_text("Profiled 3 rows and 3 columns.").wait_for(timeout=60_000)

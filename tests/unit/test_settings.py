@@ -59,3 +59,10 @@ def test_secrets_are_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = reload_settings()
     assert "sk-very-secret" not in repr(settings)
     assert settings.openai_api_key.get_secret_value() == "sk-very-secret"
+
+
+def test_an_empty_key_means_not_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    monkeypatch.setenv("SERPAPI_API_KEY", "  ")
+    settings = reload_settings()
+    assert settings.openai_api_key is None and settings.serpapi_api_key is None
