@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 import jobs
 from core import connections, datasets, secret_box
 from core.errors import ConnectionFailed, InvalidSql, NotFound, WorkbenchError
-from tests.conftest import PG_SERVER
+from tests.conftest import _unavailable, scratch_pg_database
 
 pytestmark = pytest.mark.integration
 
@@ -35,21 +35,13 @@ def _fill(conn, table: str) -> None:
 @pytest.fixture(scope="module")
 def pg_source() -> Iterator[dict]:
     """A PostgreSQL database with a `sales` table, dropped afterwards."""
-    name = f"wb_src_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    engine = create_engine(admin.url.set(database=name))
-    with engine.begin() as conn:
-        _fill(conn, "sales")
-    engine.dispose()
-    yield {"host": admin.url.host, "port": admin.url.port or 5432, "database": name, "user": admin.url.username}
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_pg_database("wb_src") as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            _fill(conn, "sales")
+        parts = engine.url
+        engine.dispose()
+        yield {"host": parts.host, "port": parts.port or 5432, "database": parts.database, "user": parts.username}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +55,7 @@ def maria_source() -> Iterator[dict]:
             conn.execute(text(f"CREATE USER IF NOT EXISTS '{READER}'@'%' IDENTIFIED BY '{READER_PASSWORD}'"))
             conn.execute(text(f"GRANT SELECT ON test.* TO '{READER}'@'%'"))
     except Exception as exc:
-        pytest.skip(f"MariaDB unreachable: {exc}")
+        _unavailable("MariaDB", exc)
     url = engine.url
     yield {"host": url.host, "port": url.port or 3306, "database": url.database, "table": table}
     with engine.begin() as conn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from sqlmodel import SQLModel
 
 import core.models  # noqa: F401
 from core.db import alembic_config, migrate
-from tests.conftest import PG_SERVER, _unavailable
+from tests.conftest import scratch_pg_database
 
 pytestmark = pytest.mark.integration
 
@@ -41,18 +40,8 @@ def test_migrations_on_empty_sqlite(tmp_path: Path) -> None:
 
 
 def test_migrations_on_empty_postgresql() -> None:
-    name = f"wb_mig_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        _unavailable("PostgreSQL", exc)
-    try:
-        _check_schema(admin.url.set(database=name).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_pg_database("wb_mig") as url:
+        _check_schema(url)
 
 
 def test_first_database_access_migrates_without_a_setup_call(workbench: Path) -> None:
