@@ -30,6 +30,27 @@ EXAMPLES = (
     "SELECT region, count(*) FROM sales GROUP BY 1",
 )
 
+
+
+def examples_for(dataset: Any | None) -> list[str]:
+    """Example requests written with a dataset's own column names (the generic list without one)."""
+    if dataset is None:
+        return list(EXAMPLES)
+    numeric = [c["name"] for c in dataset.schema_ if is_numeric(str(c["dtype"]))]
+    other = [c["name"] for c in dataset.schema_ if not is_numeric(str(c["dtype"]))]
+    if not numeric:
+        return ["describe the dataset", "show missing values", *(f"top values of {c}" for c in other[:3])]
+    x, y = numeric[0], numeric[1] if len(numeric) > 1 else numeric[0]
+    found = ["describe the dataset", "show missing values", f"statistics of {x}", f"distribution of {x}",
+             f"outliers in {x}", f"histogram of {y}"]
+    if len(numeric) > 1:
+        found += [f"correlation between {x} and {y}", f"plot {y} vs {x}"]
+    if other:
+        group = other[0]
+        found += [f"top values of {group}", f"average {x} by {group}", f"box plot of {x} by {group}"]
+    return found
+
+
 FORBIDDEN = re.compile(
     r"\b(delete|drop|truncate|erase|wipe|destroy|remove|overwrite|alter|insert|update)\b.{0,60}"
     r"\b(data|dataset|datasets|table|tables|rows?|columns?|records?|files?|database|everything|all)\b"

@@ -6,10 +6,14 @@ import streamlit as st
 
 from agents import memory
 from agents.orchestrator import llm_configured
-from agents.planner import EXAMPLES
+from agents.planner import examples_for
+from core import datasets
 from core.config import get_settings
+from core.errors import NotFound
+from core.models import Dataset
 from ui.chat import AGENT_LABELS, AUTO, ChatKeys, render_message, send
 from ui.errors import guard
+from ui.state import Keys
 
 
 def conversation_list() -> str | None:
@@ -77,7 +81,7 @@ def render_chat(conv_id: str | None, agent: str | None) -> None:
     if not rows and not prompt:
         st.markdown("**Try:**")
         cols = st.columns(3)
-        for i, example in enumerate(EXAMPLES[:9]):
+        for i, example in enumerate(examples_for(_selected_dataset())[:9]):
             if cols[i % 3].button(example, key=f"assistant-example-{i}", width="stretch"):
                 prompt = example
     if prompt:
@@ -86,3 +90,14 @@ def render_chat(conv_id: str | None, agent: str | None) -> None:
         with st.chat_message("assistant"), guard():
             send(prompt, page="Assistant", agent=agent, placeholder=st.empty())
             st.rerun()
+
+
+def _selected_dataset() -> Dataset | None:
+    """The dataset picked on any page, if it still exists."""
+    ref = st.session_state.get(Keys.DATASET_ID)
+    if not ref:
+        return None
+    try:
+        return datasets.get_dataset(ref)
+    except NotFound:
+        return None

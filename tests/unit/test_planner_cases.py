@@ -223,3 +223,20 @@ def test_without_datasets_the_explanation_points_to_the_datasets_page() -> None:
     ctx = planner.context("histogram of price", schemas=[])
     assert planner.plan(ctx) == []
     assert "Datasets page" in planner.explain_unmapped(ctx)
+
+
+def test_examples_use_the_datasets_own_columns_and_each_one_plans(tmp_path) -> None:
+    from agents.planner import EXAMPLES, examples_for, plan_offline
+    from core import datasets
+
+    # Given a dataset whose columns are not the generic ones
+    csv = tmp_path / "flats.csv"
+    csv.write_text("district,surface,rent\nA,30,700\nB,45,950\nA,60,1200\nC,52,1010\n")
+    ds = datasets.ingest_file(csv, name="flats")
+    # When examples are written for it
+    examples = examples_for(ds)
+    # Then they name its columns, and the planner maps every one of them to a tool
+    assert "average surface by district" in examples and "plot rent vs surface" in examples
+    for example in examples:
+        assert plan_offline(example, dataset_id=str(ds.id)), example
+    assert examples_for(None) == list(EXAMPLES)
