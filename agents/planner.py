@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.resolve import is_numeric, norm
+from core.duck import quote
 
 EXAMPLES = (
     "describe the dataset", "show missing values", "statistics of price", "correlation between price and area",
@@ -226,10 +227,6 @@ AGG_WORDS = {"average": "avg", "avg": "avg", "mean": "avg", "sum": "sum", "total
 GROUP_SEP = r"\b(by|per|for each|for every|in each|across|grouped by|group by|broken down by|split by|among)\b"
 
 
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def rule_sql(ctx: Ctx) -> list[ToolCall] | None:
     text = re.sub(r"```(sql)?", " ", ctx.text, flags=re.IGNORECASE).strip()
     hit = re.search(r"(?is)\b(select|with)\b\s.+\bfrom\b.+", text)
@@ -422,7 +419,7 @@ def rule_charts(ctx: Ctx) -> list[ToolCall] | None:
 def rule_aggregate(ctx: Ctx) -> list[ToolCall] | None:
     if ctx.ds is None:
         return None
-    table = _q(ctx.ds.name)
+    table = quote(ctx.ds.name)
     if ctx.has(r"\bhow many (rows|records|lines|entries|observations)\b|\b(row|record) count\b|"
                r"\bnumber of (rows|records|observations)\b") and not ctx.has(GROUP_SEP):
         return ctx.call("sql_query", sql=f"SELECT COUNT(*) AS row_count FROM {table}")
@@ -440,20 +437,20 @@ def rule_aggregate(ctx: Ctx) -> list[ToolCall] | None:
         group, value = value, group  # "top 3 cities by average price"
     if agg == "count" or (agg is None and value is None):
         if ctx.has(r"\b(distinct|unique|different)\b") and value and not group:
-            return ctx.call("sql_query", sql=f"SELECT COUNT(DISTINCT {_q(value)}) AS distinct_{value} FROM {table}")
+            return ctx.call("sql_query", sql=f"SELECT COUNT(DISTINCT {quote(value)}) AS distinct_{value} FROM {table}")
         key = group or value
         if key is None:
             return None
-        return ctx.call("sql_query", sql=f"SELECT {_q(key)}, COUNT(*) AS count FROM {table} GROUP BY 1 "
+        return ctx.call("sql_query", sql=f"SELECT {quote(key)}, COUNT(*) AS count FROM {table} GROUP BY 1 "
                                          f"ORDER BY count DESC" + (f" LIMIT {top.group(1)}" if top else ""))
     if value is None or ctx.ds.kinds.get(value) != "numeric":
         return None
     fn = {"mean": "AVG", "avg": "AVG"}.get(agg or "sum", (agg or "sum").upper())
     alias = f"{(agg or 'sum')}_{value}"
     if group is None:
-        return ctx.call("sql_query", sql=f"SELECT {fn}({_q(value)}) AS {_q(alias)} FROM {table}")
+        return ctx.call("sql_query", sql=f"SELECT {fn}({quote(value)}) AS {quote(alias)} FROM {table}")
     limit = f" LIMIT {top.group(1)}" if top else ""
-    return ctx.call("sql_query", sql=f"SELECT {_q(group)}, {fn}({_q(value)}) AS {_q(alias)} FROM {table} "
+    return ctx.call("sql_query", sql=f"SELECT {quote(group)}, {fn}({quote(value)}) AS {quote(alias)} FROM {table} "
                                      f"GROUP BY 1 ORDER BY 2 DESC{limit}")
 
 

@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from core import duck, versions
 from core.datasets import get_dataset
+from core.duck import quote
 from core.errors import InvalidInput
-from core.expressions import literal, quote, validate
+from core.expressions import literal, validate
 from core.models.dataset import Dataset
 from core.readers import unique_names
 

@@ -242,10 +242,6 @@ def _version_file(ref: uuid.UUID | str, version: int | None) -> tuple[Path, list
     return path, pq.read_schema(path).names
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def delete_dataset(ref: uuid.UUID | str) -> None:
     """Delete a dataset's row, its versions and every file it has."""
     row = get_dataset(ref)

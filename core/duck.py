@@ -14,6 +14,11 @@ _lock = threading.Lock()
 _database: duckdb.DuckDBPyConnection | None = None
 
 
+def quote(identifier: str) -> str:
+    """A DuckDB identifier in double quotes (embedded quotes doubled)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 def cursor() -> duckdb.DuckDBPyConnection:
     """A fresh connection to the process's shared in-memory DuckDB database (close it, or use `with`)."""
     global _database

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from core import duck, storage
 from core.datasets import get_dataset
-from core.expressions import quote
+from core.duck import quote
 from core.progress import Progress, no_progress
 
 log = logging.getLogger(__name__)
@@ -160,10 +160,6 @@ def semantic_kind(storage: str, dtype: str, distinct: int, non_null: int, name: 
     if distinct <= CATEGORICAL_MAX or (non_null and distinct / non_null <= 0.05):
         return "categorical"
     return "text"
-
-
-def _q(name: str) -> str:
-    return quote(name)
 
 
 def _plain(value: Any) -> Any:
@@ -322,7 +318,7 @@ class _Profiler:
     def _unique_count(self, name: str, dtype: str, non_null: int, s: dict[str, Any], approx: int) -> int:
         """Exact distinct count for likely identifiers: integers spanning exactly their count are unique
         (sequential ids, no hash table needed); other candidates are counted exactly."""
-        q = _q(name)
+        q = quote(name)
         if dtype.upper().startswith(INTEGER):
             lo, hi = self.con.execute(f"SELECT min({q}), max({q}) FROM data").fetchone()
             if hi - lo + 1 == non_null:
@@ -339,14 +335,14 @@ class _Profiler:
             return
         specs, parts = [], []
         for col in targets:
-            value = f"epoch({_q(col.name)})" if storage_kind(col.dtype) == "datetime" else f"{_q(col.name)}::DOUBLE"
+            value = f"epoch({quote(col.name)})" if storage_kind(col.dtype) == "datetime" else f"{quote(col.name)}::DOUBLE"
             lo, hi = self.con.execute(f"SELECT min({value}), max({value}) FROM data").fetchone() if \
                 storage_kind(col.dtype) == "datetime" else (float(col.min), float(col.max))
             bins = _bin_count(col, lo, hi)
             width = (hi - lo) / bins
             specs.append((col, lo, width, bins))
             parts.append(f"histogram(least(floor(({value} - {lo!r}) / {width!r}), {bins - 1})::INTEGER) "
-                         f"FILTER (WHERE {_q(col.name)} IS NOT NULL)")
+                         f"FILTER (WHERE {quote(col.name)} IS NOT NULL)")
         for start in range(0, len(parts), CHUNK):
             row = self.con.execute(f"SELECT {', '.join(parts[start:start + CHUNK])} FROM data").fetchone()
             for (col, lo, width, bins), counts in zip(specs[start:start + CHUNK], row, strict=True):
@@ -362,12 +358,12 @@ class _Profiler:
         for start in range(0, len(low), 40):
             self._top_low(low[start:start + 40])
         for col in high:
-            rows = self.con.execute(f"SELECT {_q(col.name)}, count(*) AS n FROM data WHERE {_q(col.name)} IS NOT NULL "
+            rows = self.con.execute(f"SELECT {quote(col.name)}, count(*) AS n FROM data WHERE {quote(col.name)} IS NOT NULL "
                                     f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT {TOP_K}").fetchall()
             col.top_values = [ValueCount(value=_plain(v), count=n) for v, n in rows]
 
     def _top_low(self, cols: list[ColumnProfile]) -> None:
-        names = [_q(c.name) for c in cols]
+        names = [quote(c.name) for c in cols]
         sets = ", ".join(f"({n})" for n in names)
         grouping = ", ".join(f"GROUPING({n})" for n in names)
         sql = (f"SELECT [{grouping}] AS g, {', '.join(f'{n}::VARCHAR' for n in names)}, count(*) AS n FROM data "
@@ -386,7 +382,7 @@ class _Profiler:
         for col in self.cols.values():
             if col.kind != "datetime" or col.distinct < 2:
                 continue
-            q = _q(col.name)
+            q = quote(col.name)
             gap = self.con.execute(
                 f"SELECT max(e - p) FROM (SELECT e, lag(e) OVER (ORDER BY e) AS p FROM "
                 f"(SELECT DISTINCT epoch({q}) AS e FROM data WHERE {q} IS NOT NULL))").fetchone()[0]
@@ -396,14 +392,14 @@ class _Profiler:
         names = list(self.cols)
         for start in range(0, len(names), CHUNK):
             chunk = names[start:start + CHUNK]
-            parts = ", ".join(f"list({_q(n)}::VARCHAR)" for n in chunk)
+            parts = ", ".join(f"list({quote(n)}::VARCHAR)" for n in chunk)
             row = self.con.execute(f"SELECT {parts} FROM (SELECT * FROM data LIMIT 200)").fetchone()
             for name, values in zip(chunk, row, strict=True):
                 unique = dict.fromkeys(str(v)[:80] for v in (values or []) if v is not None)
                 self.cols[name].examples = list(unique)[:5]
 
     def _duplicates(self) -> int:
-        names = ", ".join(_q(n) for n, _ in self.schema)
+        names = ", ".join(quote(n) for n, _ in self.schema)
         distinct = self.con.execute(f"SELECT count(DISTINCT hash({names})) FROM data").fetchone()[0]
         return int(self.rows - distinct)
 
@@ -421,7 +417,7 @@ class _Profiler:
         pairs = [(a, b) for i, a in enumerate(cols) for b in cols[i + 1:]]
         if not pairs:
             return []
-        parts = ", ".join(f"corr({_q(a.name)}::DOUBLE, {_q(b.name)}::DOUBLE)" for a, b in pairs)
+        parts = ", ".join(f"corr({quote(a.name)}::DOUBLE, {quote(b.name)}::DOUBLE)" for a, b in pairs)
         values = self.con.execute(f"SELECT {parts} FROM data").fetchone()
         return [Correlation(a=a.name, b=b.name, method="pearson", value=round(v, 4))
                 for (a, b), v in zip(pairs, values, strict=True) if _num(v) is not None]
@@ -430,7 +426,7 @@ class _Profiler:
         if len(cols) < 2:
             return [], 0
         names = [c.name for c in cols]
-        select = ", ".join(f"{_q(n)}::DOUBLE" for n in names)
+        select = ", ".join(f"{quote(n)}::DOUBLE" for n in names)
         share = min(100.0, 100.0 * SPEARMAN_SAMPLE / max(self.rows, 1))
         sample = f" USING SAMPLE {share:.4f}% (bernoulli, 42)" if self.rows > SPEARMAN_SAMPLE else ""
         arrays = self.con.execute(f"SELECT {select} FROM data{sample}").fetchnumpy()
@@ -453,8 +449,8 @@ class _Profiler:
         pairs = [(a, b) for i, a in enumerate(cols) for b in cols[i + 1:]]
         if not pairs:
             return []
-        names = [_q(c.name) for c in cols]
-        sets = ", ".join(f"({_q(a.name)}, {_q(b.name)})" for a, b in pairs)
+        names = [quote(c.name) for c in cols]
+        sets = ", ".join(f"({quote(a.name)}, {quote(b.name)})" for a, b in pairs)
         grouping = ", ".join(f"GROUPING({n})" for n in names)
         sql = (f"SELECT [{grouping}] AS g, {', '.join(f'{n}::VARCHAR' for n in names)}, count(*) FROM data "
                f"GROUP BY GROUPING SETS ({sets})")
@@ -474,8 +470,8 @@ class _Profiler:
     def _correlation_ratio(self, cats: list[ColumnProfile], nums: list[ColumnProfile]) -> list[Correlation]:
         if not cats or not nums:
             return []
-        cat_names = [_q(c.name) for c in cats]
-        stats = ", ".join(f"count({_q(x.name)}), avg({_q(x.name)}::DOUBLE)" for x in nums)
+        cat_names = [quote(c.name) for c in cats]
+        stats = ", ".join(f"count({quote(x.name)}), avg({quote(x.name)}::DOUBLE)" for x in nums)
         grouping = ", ".join(f"GROUPING({n})" for n in cat_names)
         sql = (f"SELECT [{grouping}] AS g, {stats} FROM data GROUP BY GROUPING SETS "
                f"({', '.join(f'({n})' for n in cat_names)})")
@@ -521,7 +517,7 @@ def column_info(dataset_id: uuid.UUID | str) -> list[ColumnInfo]:
 
 
 def _base_exprs(name: str, dtype: str, *, light: bool = False) -> list[tuple[str, str]]:
-    q = _q(name)
+    q = quote(name)
     store = storage_kind(dtype)
     exprs = [("n", f"count({q})"), ("distinct", f"approx_count_distinct({q})")]
     if store == "text":

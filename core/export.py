@@ -19,8 +19,9 @@ import pyarrow as pa
 
 from core import duck, storage, versions
 from core.datasets import get_dataset
+from core.duck import quote
 from core.errors import InvalidInput
-from core.expressions import literal, quote, validate
+from core.expressions import literal, validate
 
 ExportFormat = Literal["csv", "xlsx", "json", "parquet"]
 FORMATS: dict[str, tuple[str, str]] = {

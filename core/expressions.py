@@ -86,9 +86,6 @@ def _check_node(node: exp.Expression, known: dict[str, str], what: str) -> None:
                                 "subqueries or file access.")
 
 
-def quote(identifier: str) -> str:
-    """A DuckDB identifier in double quotes."""
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def literal(value: object) -> str:

@@ -36,6 +36,7 @@ from sqlmodel import select
 from core import datasets, storage
 from core.config import get_settings
 from core.db import session
+from core.duck import quote
 from core.errors import ConnectionFailed, InvalidSql, WorkbenchError
 from core.models import Dataset
 from core.models.dataset import DatabaseConnection
@@ -115,10 +116,6 @@ def identifier(name: str) -> str:
     """A plain SQL identifier for a dataset name: 'Sales 2024' -> 'sales_2024'."""
     ident = re.sub(r"\W+", "_", name.strip().lower()).strip("_") or "dataset"
     return f"t_{ident}" if ident[0].isdigit() else ident
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _is_plain(name: str) -> bool:

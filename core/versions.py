@@ -21,8 +21,8 @@ from sqlmodel import func, select
 from core import duck, storage
 from core.datasets import get_dataset, schema_of
 from core.db import session
+from core.duck import quote
 from core.errors import Conflict, NotFound
-from core.expressions import quote
 from core.models.dataset import Dataset, DatasetVersion
 
 
