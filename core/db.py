@@ -103,13 +103,18 @@ def session() -> Iterator[Session]:
 
 
 def find_by_ref(model: type, ref: object, *, name_field: str = "name") -> object | None:
-    """The row of `model` whose UUID primary key or `name_field` equals `ref`, or None."""
-    column = model.__table__.c[name_field]
+    """The row of `model` whose UUID primary key equals `ref`, else the newest whose `name_field` does; or None."""
     with session() as s:
         try:
-            return s.get(model, uuid.UUID(str(ref)))
+            row = s.get(model, ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref)))
         except ValueError:
-            return s.exec(select(model).where(column == str(ref))).first()
+            row = None
+        if row is None:
+            query = select(model).where(model.__table__.c[name_field] == str(ref))
+            if "created" in model.__table__.c:
+                query = query.order_by(model.__table__.c["created"].desc())
+            row = s.exec(query).first()
+        return row
 
 
 if __name__ == "__main__":  # `python -m core.db`: apply migrations and say where

@@ -16,7 +16,7 @@ import joblib
 from sqlmodel import select
 
 from core import storage
-from core.db import session
+from core.db import find_by_ref, session
 from core.errors import ModelError, NotFound
 from core.models.ml import MLModel, TrainingRun
 
@@ -74,11 +74,7 @@ def _uuid(ref: uuid.UUID | str) -> uuid.UUID | None:
 
 def get_model(ref: uuid.UUID | str) -> MLModel:
     """A model by id or by name (the newest of that name); raises NotFound."""
-    key = _uuid(ref)
-    with session() as s:
-        row = s.get(MLModel, key) if key else None
-        if row is None:
-            row = s.exec(select(MLModel).where(MLModel.name == str(ref)).order_by(MLModel.created.desc())).first()
+    row = find_by_ref(MLModel, ref)
     if row is None:
         raise NotFound(f"No model {str(ref)!r}.", hint="See the Models page for the trained models.")
     return row

@@ -13,7 +13,7 @@ from sqlmodel import func, select
 
 from core import storage
 from core.config import get_settings
-from core.db import session
+from core.db import find_by_ref, session
 from core.errors import NotFound, TooLarge
 from core.models.documents import Document, DocumentChunk, DocumentPage, DocumentStatus
 from core.rag import store
@@ -64,14 +64,10 @@ def count_documents() -> int:
 
 def get_document(ref: uuid.UUID | str) -> Document:
     """A document by id or by name (the newest of that name); raises NotFound."""
-    with session() as s:
-        try:
-            row = s.get(Document, ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref)))
-        except ValueError:
-            row = s.exec(select(Document).where(Document.name == str(ref)).order_by(Document.created.desc())).first()
-        if row is None:
-            raise NotFound(f"No document {str(ref)!r}.", hint="See the list on the Documents page.")
-        return row
+    row = find_by_ref(Document, ref)
+    if row is None:
+        raise NotFound(f"No document {str(ref)!r}.", hint="See the list on the Documents page.")
+    return row
 
 
 def find_by_hash(digest: str) -> Document | None:
