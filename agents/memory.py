@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import delete, select
 
-from core.db import session, utcnow
+from core.db import as_uuid, session, utcnow
 from core.errors import InvalidInput, NotFound
 from core.models.conversation import Conversation, Message
 
@@ -15,10 +15,10 @@ CHARS_PER_TOKEN = 4
 
 
 def _uuid(ref: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref))
-    except ValueError as exc:
-        raise NotFound(f"No conversation {ref!r}.") from exc
+    key = as_uuid(ref)
+    if key is None:
+        raise NotFound(f"No conversation {ref!r}.")
+    return key
 
 
 def new_conversation(title: str = "New conversation", *, agent: str | None = None,

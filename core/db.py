@@ -102,13 +102,19 @@ def session() -> Iterator[Session]:
             raise
 
 
+def as_uuid(ref: object) -> uuid.UUID | None:
+    """`ref` as a UUID, or None when it is not one."""
+    try:
+        return ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref))
+    except ValueError:
+        return None
+
+
 def find_by_ref(model: type, ref: object, *, name_field: str = "name") -> object | None:
     """The row of `model` whose UUID primary key equals `ref`, else the newest whose `name_field` does; or None."""
     with session() as s:
-        try:
-            row = s.get(model, ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref)))
-        except ValueError:
-            row = None
+        key = as_uuid(ref)
+        row = s.get(model, key) if key else None
         if row is None:
             query = select(model).where(model.__table__.c[name_field] == str(ref))
             if "created" in model.__table__.c:

@@ -9,16 +9,16 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import func, select
 
-from core.db import session, utcnow
+from core.db import as_uuid, session, utcnow
 from core.errors import Conflict, NotFound
 from core.models import Job, JobStatus
 
 
 def _uuid(job_id: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return job_id if isinstance(job_id, uuid.UUID) else uuid.UUID(str(job_id))
-    except ValueError as exc:
-        raise NotFound(f"No job {job_id!r}.") from exc
+    key = as_uuid(job_id)
+    if key is None:
+        raise NotFound(f"No job {job_id!r}.")
+    return key
 
 
 def create(kind: str, queue: str, title: str, params: dict[str, Any]) -> Job:

@@ -16,7 +16,7 @@ import joblib
 from sqlmodel import select
 
 from core import storage
-from core.db import find_by_ref, session
+from core.db import as_uuid, find_by_ref, session
 from core.errors import ModelError, NotFound
 from core.models.ml import MLModel, TrainingRun
 
@@ -65,13 +65,6 @@ def load_pipeline(model: MLModel) -> Any:
     return joblib.load(path)
 
 
-def _uuid(ref: uuid.UUID | str) -> uuid.UUID | None:
-    try:
-        return ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref))
-    except ValueError:
-        return None
-
-
 def get_model(ref: uuid.UUID | str) -> MLModel:
     """A model by id or by name (the newest of that name); raises NotFound."""
     row = find_by_ref(MLModel, ref)
@@ -84,7 +77,7 @@ def list_models(*, dataset_id: uuid.UUID | str | None = None) -> list[MLModel]:
     """Every stored model, newest first (optionally of one dataset)."""
     query = select(MLModel).order_by(MLModel.created.desc())
     if dataset_id is not None:
-        query = query.where(MLModel.dataset_id == _uuid(dataset_id))
+        query = query.where(MLModel.dataset_id == as_uuid(dataset_id))
     with session() as s:
         return list(s.exec(query).all())
 
@@ -101,7 +94,7 @@ def delete_model(ref: uuid.UUID | str) -> None:
 
 
 def get_run(ref: uuid.UUID | str) -> TrainingRun:
-    key = _uuid(ref)
+    key = as_uuid(ref)
     with session() as s:
         row = s.get(TrainingRun, key) if key else None
     if row is None:
