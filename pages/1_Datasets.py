@@ -13,7 +13,7 @@ st.title("Datasets")
 
 view.import_section(expanded=not datasets.count_datasets())
 
-ds = pick_dataset()
+ds = pick_dataset(link=False)
 if ds is None:
     st.stop()
 

@@ -6,16 +6,17 @@ import streamlit as st
 
 from core import datasets
 from core.models import Dataset
-from ui.layout import link
+from ui.layout import link as page_link
 from ui.state import Keys
 
 
-def pick_dataset(label: str = "Dataset", *, key: str = "dataset_picker") -> Dataset | None:
+def pick_dataset(label: str = "Dataset", *, key: str = "dataset_picker", link: bool = True) -> Dataset | None:
     """A selectbox of datasets; None (with a link to the Datasets page) when there are none."""
     rows = datasets.list_datasets()
     if not rows:
         st.info("No datasets yet. Import one first.")
-        link("pages/1_Datasets.py", "Go to Datasets", "📁")
+        if link:
+            page_link("pages/1_Datasets.py", "Go to Datasets", "📁")
         return None
     ids = [str(r.id) for r in rows]
     current = st.session_state.get(Keys.DATASET_ID)

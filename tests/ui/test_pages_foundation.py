@@ -28,6 +28,13 @@ def test_datasets_page_without_data_guides_to_upload() -> None:
     at = app("pages/1_Datasets.py").run()
     assert not at.exception
     assert any("No datasets yet" in i.value for i in at.info)
+    assert not any("Go to Datasets" in m.value for m in at.markdown), "the Datasets page links to itself"
+
+
+def test_other_pages_without_data_link_to_datasets() -> None:
+    at = app("pages/2_Visualize.py").run()
+    assert not at.exception
+    assert any("Go to Datasets" in m.value for m in at.markdown)
 
 
 def test_datasets_page_previews_sorts_and_profiles(csv_file: Path) -> None:
