@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 _lock = threading.Lock()
+_migrate_lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 
 
@@ -60,9 +61,13 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every pending migration (all branch heads) to the engine's database."""
+    """Apply every pending migration (all branch heads) to the engine's database.
+
+    Alembic's `op` and `context` are process-wide proxies, so two threads migrating at once (say a
+    worker thread opening a new database while a page does) would clobber each other: one at a time.
+    """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
+    with _migrate_lock, engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
 

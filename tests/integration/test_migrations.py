@@ -49,3 +49,25 @@ def test_first_database_access_migrates_without_a_setup_call(workbench: Path) ->
 
     assert datasets.list_datasets() == []
     assert (workbench / "workbench.db").exists()
+
+
+def test_concurrent_migrations_in_one_process_do_not_collide(tmp_path: Path) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            engine = create_engine(f"sqlite:///{tmp_path / f'db{i}.db'}")
+            migrate(engine)
+            assert "job" in inspect(engine).get_table_names()
+            engine.dispose()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
