@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     job_heartbeat_timeout_s: int = Field(
         120, description="A running job whose heartbeat is older than this is marked failed ('worker lost')."
     )
+    job_requeue_grace_s: int = Field(
+        30, description="A queued job whose queue message has been missing this long is queued again (lost message)."
+    )
+    job_max_requeues: int = Field(
+        3, description="How often a job whose queue message was lost is queued again before it is marked failed."
+    )
     worker_threads: int = Field(2, description="Threads of the in-process worker in embedded mode.")
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR.")
 

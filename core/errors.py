@@ -72,3 +72,7 @@ class JobCancelled(WorkbenchError):
 
     def __init__(self, message: str = "The job was cancelled.") -> None:
         super().__init__(message)
+
+
+class BrokerUnavailable(WorkbenchError):
+    """The job queue (Redis) cannot be reached, so a job cannot be queued."""

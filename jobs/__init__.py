@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from core.config import get_settings
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput, WorkbenchError
 from core.models import Job, JobStatus
 from jobs import store
 from jobs.store import counts, delete_finished, get_job, list_jobs
@@ -32,17 +32,31 @@ __all__ = [
 
 
 def submit(kind: str, *, title: str | None = None, **params: Any) -> Job:
-    """Queue a job of a registered kind; params must be JSON values (pass ids, not objects)."""
-    from jobs.broker import ensure_embedded_worker, send
+    """Queue a job of a registered kind; params must be JSON values (pass ids, not objects).
+
+    Atomic: the row is written, then its message sent; if the send fails the row is removed again
+    and BrokerUnavailable says the job queue is unreachable.
+    """
+    from jobs.broker import send
     from jobs.registry import get_task
 
     task = get_task(kind)
     _check_json(params)
+    _ensure_embedded_worker()
     job = store.create(kind, task.queue, title or task.title, params)
-    if get_settings().embedded:
-        ensure_embedded_worker()
-    send(job.id, task.queue)
+    try:
+        send(job.id, task.queue)
+    except BaseException:
+        store.delete(job.id)
+        raise
     return job
+
+
+def _ensure_embedded_worker() -> None:
+    if get_settings().embedded:
+        from jobs.embedded import ensure_embedded_worker
+
+        ensure_embedded_worker()
 
 
 def _check_json(params: dict[str, Any]) -> None:
@@ -60,13 +74,27 @@ def cancel(job_id: uuid.UUID | str) -> Job:
 
 
 def retry(job_id: uuid.UUID | str) -> Job:
-    """Queue a failed or cancelled job again."""
-    from jobs.broker import ensure_embedded_worker, send
+    """Queue a failed or cancelled job again, or a queued one whose queue message was lost (stuck).
 
-    job = store.reset_for_retry(job_id)
-    if get_settings().embedded:
-        ensure_embedded_worker()
-    send(job.id, job.queue)
+    Raises Conflict for a job that is running, succeeded, or queued with its message still waiting,
+    and BrokerUnavailable (the job is then marked failed, ready for a later retry) when the queue is down.
+    """
+    from jobs import recovery
+    from jobs.broker import send
+
+    _ensure_embedded_worker()
+    job = store.get_job(job_id)
+    if job.status == JobStatus.queued:
+        if not recovery.requeue_by_hand(job):
+            raise Conflict("The job is still waiting in the queue; it runs when a worker is free.",
+                           hint="Start a worker (`make worker`) if none is running, or cancel the job.")
+        return store.get_job(job.id)
+    job = store.reset_for_retry(job.id)
+    try:
+        send(job.id, job.queue)
+    except WorkbenchError as exc:
+        store.not_queued(job.id, str(exc))
+        raise
     return job
 
 
@@ -76,19 +104,21 @@ def reap() -> int:
 
 
 def ensure_started() -> None:
-    """App start-up: the in-process worker in embedded mode, and the maintenance thread everywhere."""
+    """App start-up: the in-process worker in embedded mode, and the maintenance thread everywhere.
+
+    Either way the first maintenance round runs now, so jobs whose message was lost while the app was
+    down (an embedded process stopped, Redis restarted empty) are queued again at start.
+    """
     from jobs.background import start_maintenance
-    from jobs.broker import ensure_embedded_worker
 
     if get_settings().embedded:
-        ensure_embedded_worker()
-        start_maintenance(worker_queues=["default", "ml_tasks", "analysis_tasks"], mode="embedded")
+        _ensure_embedded_worker()
     else:
         start_maintenance(worker_queues=None)
 
 
 def wait_idle(timeout_s: float = 60) -> None:
     """Embedded mode: wait until every queued job has run."""
-    from jobs.broker import wait_idle as _wait
+    from jobs.embedded import wait_idle as _wait
 
     _wait(timeout_s)

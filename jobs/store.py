@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -12,6 +12,7 @@ from sqlmodel import func, select
 from core.db import as_uuid, session, utcnow
 from core.errors import Conflict, NotFound
 from core.models import Job, JobStatus
+from jobs.running import WORKER_ID
 
 
 def _uuid(job_id: uuid.UUID | str) -> uuid.UUID:
@@ -22,10 +23,26 @@ def _uuid(job_id: uuid.UUID | str) -> uuid.UUID:
 
 
 def create(kind: str, queue: str, title: str, params: dict[str, Any]) -> Job:
-    job = Job(kind=kind, queue=queue, title=title, params=params)
+    """A new queued row, recorded as queued now by this process (its message is sent right after)."""
+    job = Job(kind=kind, queue=queue, title=title, params=params, enqueued_at=utcnow(), enqueued_by=WORKER_ID)
     with session() as s:
         s.add(job)
     return job
+
+
+def delete(job_id: uuid.UUID) -> None:
+    """Remove a row whose message could not be sent (a submit that failed leaves nothing behind)."""
+    with session() as s:
+        job = s.get(Job, job_id)
+        if job is not None:
+            s.delete(job)
+
+
+def not_queued(job_id: uuid.UUID, error: str) -> None:
+    """Mark a queued job failed because its message could not be sent (a retry while the broker is down)."""
+    with session() as s:
+        s.exec(update(Job).where(Job.id == job_id, Job.status == JobStatus.queued).values(
+            status=JobStatus.failed, finished=utcnow(), message="not queued", error=error))
 
 
 def get_job(job_id: uuid.UUID | str) -> Job:
@@ -128,8 +145,39 @@ def reset_for_retry(job_id: uuid.UUID | str) -> Job:
     with session() as s:
         s.exec(update(Job).where(Job.id == job.id).values(
             status=JobStatus.queued, progress=0.0, message="queued for retry", error=None, result=None,
-            metrics=[], cancel_requested=False, started=None, finished=None, heartbeat_at=None))
+            metrics=[], cancel_requested=False, started=None, finished=None, heartbeat_at=None,
+            enqueued_at=utcnow(), enqueued_by=WORKER_ID, requeues=0))
     return get_job(job.id)
+
+
+def queued_before(cutoff: datetime) -> list[Job]:
+    """Queued jobs last sent to the broker before `cutoff` (candidates for a lost message)."""
+    sent = func.coalesce(Job.enqueued_at, Job.created)
+    with session() as s:
+        return list(s.exec(select(Job).where(Job.status == JobStatus.queued, sent < cutoff)).all())
+
+
+def mark_requeued(job: Job, *, manual: bool = False) -> bool:
+    """Record that `job`'s lost message is sent again; False when another process did it first.
+
+    The update only applies if the row is still queued and was last sent when `job` says, so two
+    maintenance threads that find the same lost job send it once.
+    """
+    sent = Job.enqueued_at.is_(None) if job.enqueued_at is None else Job.enqueued_at == job.enqueued_at
+    what = "queued again by hand" if manual else "queued again: its queue message was lost"
+    with session() as s:
+        res = s.exec(update(Job).where(Job.id == job.id, Job.status == JobStatus.queued, sent).values(
+            enqueued_at=utcnow(), enqueued_by=WORKER_ID, message=what,
+            requeues=0 if manual else Job.requeues + 1))
+        return res.rowcount == 1
+
+
+def fail_lost(job: Job, error: str) -> bool:
+    """Fail a queued job whose message was lost too often; False when it is no longer queued."""
+    with session() as s:
+        res = s.exec(update(Job).where(Job.id == job.id, Job.status == JobStatus.queued).values(
+            status=JobStatus.failed, finished=utcnow(), message="queue message lost", error=error))
+        return res.rowcount == 1
 
 
 def reap(timeout_s: float) -> int:

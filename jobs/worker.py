@@ -7,6 +7,7 @@ import logging
 import dramatiq
 
 from core.config import get_settings
+from jobs.background import MaintenanceOnBoot
 from jobs.broker import get_broker
 from jobs.registry import load_tasks
 
@@ -15,4 +16,5 @@ if not get_settings().redis_url:
     raise SystemExit("REDIS_URL is not set: `make worker` needs Redis (embedded mode runs jobs in the app).")
 load_tasks()
 broker = get_broker()
+broker.add_middleware(MaintenanceOnBoot())
 dramatiq.set_broker(broker)

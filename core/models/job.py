@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
+from core.db import utcnow
 from core.models.base import created_at, json_column, optional_json, uuid_pk
 
 
@@ -45,6 +46,9 @@ class Job(SQLModel, table=True):
     cancel_requested: bool = False
     worker: str = Field(default="", max_length=200)
     heartbeat_at: datetime | None = None
+    enqueued_at: datetime | None = None
+    enqueued_by: str = Field(default="", max_length=200)
+    requeues: int = 0
     created: datetime = created_at()
     started: datetime | None = None
     finished: datetime | None = None
@@ -52,6 +56,21 @@ class Job(SQLModel, table=True):
     @property
     def state(self) -> JobStatus:
         return JobStatus(self.status)
+
+    @property
+    def shown_status(self) -> str:
+        """The status as a page shows it: `cancelling` from the moment a running job's cancel is asked for."""
+        if self.cancel_requested and self.status == JobStatus.running:
+            return "cancelling"
+        return self.status
+
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds from start to finish (to now while it runs); None before it starts."""
+        if self.started is None:
+            return None
+        end = self.finished or utcnow()
+        return max((end - self.started).total_seconds(), 0.0)
 
 
 class WorkerBeat(SQLModel, table=True):
