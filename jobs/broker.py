@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import dramatiq
 import redis
 from dramatiq.brokers.stub import StubBroker
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from core.config import get_settings
 from core.errors import BrokerUnavailable
@@ -54,8 +56,11 @@ _state: BrokerState | None = None
 def _redis_broker(url: str) -> dramatiq.Broker:
     from dramatiq.brokers.redis import RedisBroker
 
+    # A few quick retries ride over a Redis restart (stale pooled connections) without making a submit
+    # against a stopped Redis wait seconds for its error.
+    retry = Retry(ExponentialBackoff(cap=0.5, base=0.1), 3)
     client = redis.Redis.from_url(url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S, socket_timeout=30,
-                                  health_check_interval=15)
+                                  health_check_interval=15, retry=retry)
     return RedisBroker(client=client)
 
 

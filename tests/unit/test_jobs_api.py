@@ -140,3 +140,48 @@ def test_profile_job_runs_on_the_analysis_queue(csv_file) -> None:
     done = jobs.get_job(job.id)
     assert done.status == JobStatus.succeeded, done.error
     assert {c["name"] for c in done.result["columns"]} == {"region", "units", "price"}
+
+
+def test_a_queued_job_sent_by_a_stopped_embedded_process_is_sent_again() -> None:
+    from jobs import recovery
+
+    orphan = store.create("diagnostics.sleep", "default", "orphan", {"steps": 1, "interval": 0.0})
+    with session() as s:  # as if an app process that has since stopped had queued it in its own memory
+        row = s.get(Job, orphan.id)
+        row.enqueued_by = "gone-host:999999"
+        s.add(row)
+    mine = store.create("diagnostics.sleep", "default", "mine", {"steps": 1})
+    jobs.ensure_started()  # a fresh process's start-up round takes it; in this long-lived one a later round does
+    recovery.recover_lost()
+    recovery.recover_lost()
+    jobs.wait_idle(30)
+    assert jobs.get_job(orphan.id).status == JobStatus.succeeded
+    assert jobs.get_job(orphan.id).requeues == 1
+    assert jobs.get_job(mine.id).status == JobStatus.queued, "a job this live process queued was taken"
+
+
+def test_retry_of_a_job_still_waiting_in_this_process_is_refused() -> None:
+    job = store.create("diagnostics.sleep", "default", "t", {"steps": 1})
+    with pytest.raises(Conflict, match="still waiting in the queue"):
+        jobs.retry(job.id)
+
+
+def test_jobs_modules_import_in_one_direction() -> None:
+    import ast
+    from pathlib import Path
+
+    root = Path(jobs.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in root.glob("*.py"):
+        name = "jobs" if path.stem == "__init__" else f"jobs.{path.stem}"
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("jobs"):
+                deps |= {f"jobs.{a.name}" if node.module == "jobs" else node.module for a in node.names}
+        graph[name] = {d for d in deps if d != name and d in {f"jobs.{p.stem}" for p in root.glob("*.py")}}
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        return any(d == target or (d not in seen and reaches(d, target, seen | {d})) for d in graph.get(start, ()))
+
+    circles = sorted(m for m in graph if m != "jobs" and reaches(m, m, {m}))
+    assert circles == [], f"modules in an import circle: {circles}"
