@@ -7,6 +7,7 @@ so a notebook or a script needs no set-up call. The same code runs on SQLite
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import uuid
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, select
 
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _lock = threading.Lock()
 _migrate_lock = threading.Lock()
 _engines: dict[str, Engine] = {}
+MIGRATION_LOCK_KEY = 0x5742_4D49_4752  # "WBMIGR": the advisory lock every workbench process migrates under
 
 
 def utcnow() -> datetime:
@@ -63,13 +65,35 @@ def alembic_config(url: str) -> Config:
 def migrate(engine: Engine) -> None:
     """Apply every pending migration (all branch heads) to the engine's database.
 
-    Alembic's `op` and `context` are process-wide proxies, so two threads migrating at once (say a
-    worker thread opening a new database while a page does) would clobber each other: one at a time.
+    One migration at a time: Alembic's `op` and `context` are process-wide proxies, so two threads
+    migrating at once (say a worker thread opening a new database while a page does) would clobber
+    each other; and two processes starting on one fresh database (the app and a worker) would both
+    create the tables. Threads wait on a lock; processes on a PostgreSQL advisory lock held by the
+    migrating transaction, or on SQLite on an exclusive lock of a file beside the database.
     """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with _migrate_lock, engine.begin() as conn:
+    with _migrate_lock, _sqlite_file_lock(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Hold an exclusive `flock` on `<database>.migrate.lock` (SQLite files only; a no-op otherwise)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def get_engine() -> Engine:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,47 @@ def test_concurrent_migrations_in_one_process_do_not_collide(tmp_path: Path) -> 
     for t in threads:
         t.join()
     assert errors == []
+
+
+MIGRATE_ON_GO = """
+import sys, time
+from pathlib import Path
+from sqlalchemy import create_engine
+from core.db import migrate
+engine = create_engine(sys.argv[1])
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.005)
+migrate(engine)
+"""
+
+
+def _migrate_at_once(url: str, tmp_path: Path, processes: int = 3) -> list[str]:
+    """Start `processes` real processes, let them migrate `url` at the same moment; return the failures."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    go = tmp_path / f"go-{uuid.uuid4().hex}"
+    procs = [subprocess.Popen([sys.executable, "-c", MIGRATE_ON_GO, url, str(go)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(processes)]
+    time.sleep(3)  # let every process finish importing before the start signal
+    go.touch()
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    return [out[-800:] for p, out in zip(procs, outputs, strict=True) if p.returncode != 0]
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_processes_migrating_one_fresh_sqlite_database_at_once_all_succeed(round_: int, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    assert _migrate_at_once(url, tmp_path) == []
+    _check_schema(url)
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_processes_migrating_one_fresh_postgresql_database_at_once_all_succeed(round_: int, tmp_path: Path) -> None:
+    with scratch_pg_database("wb_race") as url:
+        assert _migrate_at_once(url, tmp_path) == []
+        _check_schema(url)
