@@ -9,12 +9,16 @@ import streamlit as st
 import jobs
 from core.models import Job, JobStatus
 from ui.errors import guard
+from ui.job_charts import format_duration
 
-STATUS_ICON = {"queued": "⏳", "running": "🔄", "succeeded": "✅", "failed": "❌", "cancelled": "⏹️"}
+STATUS_ICON = {"queued": "⏳", "running": "🔄", "cancelling": "⏹️", "succeeded": "✅", "failed": "❌",
+               "cancelled": "⏹️"}
 
 
 def status_line(job: Job) -> str:
-    return f"{STATUS_ICON.get(job.status, '')} **{job.title or job.kind}** — {job.status} · {job.progress:.0%}"
+    took = f" · {format_duration(job.duration_s)}" if job.started else ""
+    return (f"{STATUS_ICON.get(job.shown_status, '')} **{job.title or job.kind}** — {job.shown_status} · "
+            f"{job.progress:.0%}{took}")
 
 
 def job_panel(job_id: uuid.UUID | str, *, key: str) -> Job:
@@ -40,7 +44,23 @@ def _render(job: Job, *, key: str) -> None:
     st.progress(min(max(job.progress, 0.0), 1.0), text=job.message or job.status)
     if job.status == JobStatus.failed and job.error:
         st.error(job.error)
-    if not job.state.finished and st.button("Cancel", key=f"cancel-{key}-{job.id}"):
-        with guard():
-            jobs.cancel(job.id)
+    with guard():
+        if cancel_button(job, key=f"cancel-{key}-{job.id}"):
             st.rerun()
+
+
+def cancel_button(job: Job, *, key: str) -> bool:
+    """A Cancel button for an unfinished job; True when it was just cancelled (the caller reruns).
+
+    From the click on, the job shows as `cancelling` (a running job stops at its next progress
+    report, which can be a model fit away) and the button gives way to a note saying so.
+    """
+    if job.state.finished:
+        return False
+    if job.cancel_requested:
+        st.caption("Cancelling: the job stops at its next checkpoint.")
+        return False
+    if not st.button("Cancel", key=key):
+        return False
+    jobs.cancel(job.id)
+    return True
