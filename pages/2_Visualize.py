@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import charts
-from ui.charts_view import build_chart, chart_controls, download_buttons, render_gallery
+from ui.charts_view import build_chart, chart_controls, download_buttons, render_gallery, save_controls
 from ui.errors import guard
 from ui.layout import page_setup
 from ui.picker import pick_dataset
@@ -23,11 +23,7 @@ with build_tab:
             if info["sampled"]:
                 st.caption("Drawn from " + "; ".join(info["notes"]) + " (computed in DuckDB).")
             download_buttons(fig, key="viz-current", name=fig.layout.title.text or kind)
-            s1, s2 = st.columns([3, 1])
-            name = s1.text_input("Name in the gallery", value=fig.layout.title.text or kind, key="viz-save-name")
-            if s2.button("Save to gallery", type="primary", key="viz-save"):
-                saved = charts.save_chart(fig, name=name)
-                st.toast(f"Saved '{saved.name}' to the gallery")
+            save_controls(fig, ds, kind, spec)
 
 with gallery_tab, guard():
     render_gallery()

@@ -14,6 +14,7 @@ from core import charts
 from core.errors import InvalidInput
 from core.models import Dataset
 from ui.errors import guard
+from ui.fields import follow_default
 
 NONE = "(none)"
 KIND_LABELS = {"histogram": "Histogram", "kde": "Density (KDE)", "scatter": "Scatter", "bar": "Bar", "line": "Line",
@@ -118,6 +119,17 @@ def download_buttons(fig: go.Figure, *, key: str, name: str) -> None:
                        mime="image/png", key=f"{key}-png", on_click="ignore")
     d3.download_button("Download SVG", partial(charts.to_image, fig, fmt="svg"), file_name=f"{safe}.svg",
                        mime="image/svg+xml", key=f"{key}-svg", on_click="ignore")
+
+
+def save_controls(fig: go.Figure, ds: Dataset, kind: str, spec: dict[str, Any]) -> None:
+    """'Name in the gallery' (the shown chart's title unless the user named this chart) and 'Save to gallery'."""
+    shown = json.dumps({"kind": kind, "dataset": str(ds.id), "version": ds.version, "spec": spec}, sort_keys=True)
+    follow_default("viz-save-name", fig.layout.title.text or kind, shown=shown)
+    s1, s2 = st.columns([3, 1])
+    name = s1.text_input("Name in the gallery", key="viz-save-name")
+    if s2.button("Save to gallery", type="primary", key="viz-save"):
+        saved = charts.save_chart(fig, name=name)
+        st.toast(f"Saved '{saved.name}' to the gallery")
 
 
 def render_gallery() -> None:

@@ -12,9 +12,12 @@ import streamlit as st
 from core import datasets, stats
 from core.errors import InvalidInput
 from core.models import Dataset
+from core.numfmt import format_number, format_p
 from ui.errors import guard
+from ui.fields import follow_default
 from ui.picker import pick_dataset
 
+NUMBER_FORMAT = "%.4g"  # tables keep numbers (they sort) and show 4 significant digits
 MAX_LEVELS = 20  # a grouping column offered in the UI has 2 to 20 distinct values
 ONE_SIDED = {"ttest_1samp", "ttest_ind", "ttest_rel", "mannwhitney", "wilcoxon", "pearson", "spearman", "kendall",
              "fisher_exact", "binomial", "proportions"}
@@ -133,13 +136,20 @@ def _proportions(text: str, levels: list[str]) -> list[float]:
 
 def _metrics(res: stats.TestResult) -> None:
     cols = st.columns(4)
-    cols[0].metric(res.statistic_name or "Statistic", "—" if res.statistic is None else f"{res.statistic:.4g}")
-    cols[1].metric("p-value", f"{res.p_value:.4g}")
-    df = "—" if res.df is None else f"{res.df:.4g}" + (f", {res.df2:.4g}" if res.df2 is not None else "")
+    cols[0].metric(res.statistic_name or "Statistic", format_number(res.statistic))
+    cols[1].metric("p-value", format_p(res.p_value))
+    df = format_number(res.df) + (f", {format_number(res.df2)}" if res.df2 is not None else "")
     cols[2].metric("df", df)
-    effect = "—" if res.effect_size is None else f"{res.effect_size:.3g}"
+    effect = format_number(res.effect_size, 3)
     cols[3].metric(res.effect_size_name or "Effect size", effect, res.effect_size_interpretation or None,
                    delta_color="off", delta_arrow="off")
+
+
+def show_table(table: pd.DataFrame, *, key: str) -> None:
+    """A results table: numbers stay numbers (so columns sort) and show with 4 significant digits."""
+    config = {c: st.column_config.NumberColumn(c, format=NUMBER_FORMAT) for c in table.columns
+              if pd.api.types.is_float_dtype(table[c])}
+    st.dataframe(table, hide_index=True, width="stretch", key=key, column_config=config)
 
 
 def _show_result(res: stats.TestResult, frame: pd.DataFrame, kind: str) -> None:
@@ -147,8 +157,9 @@ def _show_result(res: stats.TestResult, frame: pd.DataFrame, kind: str) -> None:
     _metrics(res)
     (st.success if res.significant else st.info)(res.conclusion)
     if res.estimate is not None:
-        ci = f"; {res.conf_level:.0%} CI [{res.ci_low:.4g}, {res.ci_high:.4g}]" if res.ci_low is not None else ""
-        st.caption(f"Estimate — {res.estimate_name}: {res.estimate:.6g}{ci} · n = "
+        ci = (f"; {res.conf_level:.0%} CI [{format_number(res.ci_low)}, {format_number(res.ci_high)}]"
+              if res.ci_low is not None else "")
+        st.caption(f"Estimate — {res.estimate_name}: {format_number(res.estimate, 6)}{ci} · n = "
                    + ", ".join(f"{k}: {v}" for k, v in res.n.items()))
     for note in res.notes:
         st.caption(note)
@@ -156,11 +167,11 @@ def _show_result(res: stats.TestResult, frame: pd.DataFrame, kind: str) -> None:
         st.markdown("**Assumption checks**")
         rows = [{"check": c.name, "test": c.test, "statistic": c.statistic, "p-value": c.p_value,
                  "ok": {True: "✅", False: "⚠️", None: "—"}[c.passed], "detail": c.detail} for c in res.assumptions]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="stats-assumptions")
+        show_table(pd.DataFrame(rows), key="stats-assumptions")
     for name, rows in res.tables.items():
         if rows and name in ("anova", "posthoc", "proportions", "counts"):
             st.markdown(f"**{ {'anova': 'ANOVA table', 'posthoc': 'Tukey HSD'}.get(name, name.title()) }**")
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"stats-table-{name}")
+            show_table(pd.DataFrame(rows), key=f"stats-table-{name}")
     figure = _chart(res, frame, kind)
     if figure is not None:
         st.plotly_chart(figure, width="stretch", key="stats-chart")
@@ -187,8 +198,10 @@ def _chart(res: stats.TestResult, frame: pd.DataFrame, kind: str) -> Any:
 
 
 def _save_controls(res: stats.TestResult, ds: Dataset) -> None:
+    shown = f"{ds.id}:{res.test}:{sorted(res.params.items())}"
+    follow_default("stats-save-title", stats.default_title(res, ds.name), shown=shown)
     c1, c2 = st.columns([3, 1])
-    title = c1.text_input("Title", value=f"{res.test} on {ds.name}", key="stats-save-title")
+    title = c1.text_input("Title", key="stats-save-title")
     if c2.button("Save result", key="stats-save", width="stretch"):
         with guard():
             stats.save_result(res, dataset_id=ds.id, title=title)
@@ -203,10 +216,11 @@ def _saved_results(ds: Dataset) -> None:
         if not rows:
             st.caption("No saved results for this dataset yet.")
             return
-        table = pd.DataFrame([{"title": r.title, "test": r.test, "p-value": r.p_value, "effect size": r.effect_size,
+        table = pd.DataFrame([{"title": r.title, "test": r.test, "statistic": r.statistic, "p-value": r.p_value,
+                               "adjusted p": r.p_adjusted, "effect size": r.effect_size,
                                "significant": r.significant, "saved": r.created, "conclusion": r.conclusion}
                               for r in rows])
-        st.dataframe(table, hide_index=True, width="stretch", key="stats-saved-table")
+        show_table(table, key="stats-saved-table")
 
 
 def _batch(ds: Dataset) -> None:
@@ -229,8 +243,7 @@ def _batch(ds: Dataset) -> None:
             st.session_state.pop(StatsKeys.BATCH_RESULTS, None)
             st.rerun()
         if st.session_state.get(StatsKeys.BATCH_RESULTS):
-            st.dataframe(pd.DataFrame(st.session_state[StatsKeys.BATCH_RESULTS]), hide_index=True, width="stretch",
-                         key="stats-batch-results")
+            show_table(pd.DataFrame(st.session_state[StatsKeys.BATCH_RESULTS]), key="stats-batch-results")
 
 
 def _power() -> None:

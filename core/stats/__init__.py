@@ -9,12 +9,12 @@
 
 from core.stats.batch import BatchItem, adjust_pvalues, run_batch
 from core.stats.power import PowerResult, power_proportions, power_ttest
-from core.stats.registry import TEST_NAMES, TESTS, TestSpec, get_spec, run_test
+from core.stats.registry import TEST_NAMES, TESTS, TestSpec, default_title, get_spec, run_test
 from core.stats.result import ALTERNATIVES, AssumptionCheck, TestResult
 from core.stats.store import delete_result, get_result, list_results, save_result
 
 __all__ = [
     "ALTERNATIVES", "TESTS", "TEST_NAMES", "AssumptionCheck", "BatchItem", "PowerResult", "TestResult", "TestSpec",
-    "adjust_pvalues", "delete_result", "get_result", "get_spec", "list_results", "power_proportions", "power_ttest",
+    "adjust_pvalues", "default_title", "delete_result", "get_result", "get_spec", "list_results", "power_proportions", "power_ttest",
     "run_batch", "run_test", "save_result",
 ]

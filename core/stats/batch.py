@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from core.errors import InvalidInput
 from core.stats.interpret import conclude
+from core.stats.registry import run_test
 from core.stats.result import TestResult
 
 METHODS = ("holm", "BH", "bonferroni")
@@ -53,8 +54,6 @@ def adjust_pvalues(pvalues: list[float], method: str = "holm") -> list[float]:
 
 def run_batch(items: list[BatchItem | dict[str, Any]], data: Any = None, *, method: str = "holm") -> list[TestResult]:
     """Run every test on the same data, then correct their p-values together ('holm' or 'BH')."""
-    from core.stats.registry import run_test
-
     method = _method(method)
     parsed = [BatchItem.model_validate(i) if isinstance(i, dict) else i for i in items]
     if not parsed:

@@ -15,7 +15,7 @@ from scipy import stats as sps
 
 from core.errors import InvalidInput, StatsError
 from core.stats.inputs import MAX_GROUPS, Params, suggest
-from core.stats.interpret import equal_variances, normality, violated
+from core.stats.interpret import equal_variances, fmt, normality, p_phrase, violated
 from core.stats.parametric import tukey_hsd
 from core.stats.result import TestResult
 
@@ -148,7 +148,7 @@ def _result(p: Params, sub: pd.DataFrame, response: str, terms: list[tuple[str, 
         n={"observations": len(sub)}, assumptions=checks, tables={"anova": rows, "posthoc": posthoc},
         recommendation="Residuals do not look normal; consider kruskal for a single factor."
         if violated(checks, "Normality") else "",
-        notes=[f"{r['term']}: F = {r['F']:.4g}, p = {r['p_value']:.4g} "
+        notes=[f"{r['term']}: F = {fmt(r['F'])}, {p_phrase(r['p_value'])} "
                f"({'significant' if r['p_value'] < p.alpha else 'not significant'} at α = {p.alpha:g})"
                for r in rows[:-1]],
     )

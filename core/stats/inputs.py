@@ -48,6 +48,7 @@ class Params:
     test: str
     frame: pd.DataFrame | None
     raw: dict[str, Any] = field(default_factory=dict)
+    usage: str = ""  # how the test is called, for hints (given by the registry, which sits above this module)
 
     @property
     def alternative(self) -> str:
@@ -77,6 +78,10 @@ class Params:
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"{name} must be a number, not {value!r}.") from exc
 
+    @property
+    def usage_hint(self) -> str:
+        return f"Usage: {self.usage}" if self.usage else ""
+
     def has(self, name: str) -> bool:
         return self.raw.get(name) is not None
 
@@ -85,12 +90,12 @@ class Params:
         if missing:
             raise InvalidInput(
                 f"{self.test} needs the parameter(s) {', '.join(missing)}.",
-                hint=_usage_hint(self.test),
+                hint=self.usage_hint,
             )
 
     def data(self) -> pd.DataFrame:
         if self.frame is None:
-            raise InvalidInput(f"{self.test} needs data (a DataFrame or a dataset).", hint=_usage_hint(self.test))
+            raise InvalidInput(f"{self.test} needs data (a DataFrame or a dataset).", hint=self.usage_hint)
         return self.frame
 
     def column(self, role: str) -> str:
@@ -233,9 +238,3 @@ def check_counts(arr: np.ndarray, test: str) -> None:
     if arr.sum() == 0:
         raise StatsError(f"The table for {test} is all zeros.", hint="A test needs observed counts.")
 
-
-def _usage_hint(test: str) -> str:
-    from core.stats.registry import TESTS
-
-    spec = TESTS.get(test)
-    return f"Usage: {spec.usage}" if spec else ""

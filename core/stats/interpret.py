@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as sps
 
-from core.stats.result import AssumptionCheck, TestResult
+from core.numfmt import format_number
+from core.stats.result import AssumptionCheck, TestResult, p_phrase
 
 # Conventional small / medium / large cut-offs (Cohen 1988; Chen et al. 2010 for odds ratios).
 THRESHOLDS: dict[str, tuple[float, float, float]] = {
@@ -73,15 +74,13 @@ def violated(checks: list[AssumptionCheck], prefix: str) -> bool:
 
 
 def fmt(value: float | None, digits: int = 4) -> str:
-    if value is None:
-        return "NA"
-    return f"{value:.{digits}g}"
+    return "NA" if value is None else format_number(value, digits)
 
 
 def conclude(result: TestResult, hypothesis: str) -> str:
     """One or two sentences an analyst can paste into a report."""
     p = result.p_adjusted if result.p_adjusted is not None else result.p_value
-    ptxt = f"p = {p:.4g}" + (" (adjusted)" if result.p_adjusted is not None else "")
+    ptxt = p_phrase(p) + (" (adjusted)" if result.p_adjusted is not None else "")
     stat = f"{result.statistic_name} = {fmt(result.statistic)}, " if result.statistic is not None else ""
     if p < result.alpha:
         text = f"Significant at α = {result.alpha:g} ({stat}{ptxt}): the data support that {hypothesis}."

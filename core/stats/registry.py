@@ -84,6 +84,29 @@ def get_spec(name: str) -> TestSpec:
     return spec
 
 
+def default_title(result: TestResult, dataset_name: str = "") -> str:
+    """A title naming the test and its columns, e.g. 'Pearson correlation: bmi vs bp (diabetes)'."""
+    spec = TESTS.get(result.test)
+    name = spec.title.split(" (")[0] if spec else result.method
+    subject = _subject(spec.kind if spec else "", result.params)
+    text = f"{name}: {subject}" if subject else name
+    return f"{text} ({dataset_name})" if dataset_name else text
+
+
+def _subject(kind: str, params: dict[str, Any]) -> str:
+    """The columns a test ran on, in words."""
+    value, group, x, y = (params.get(k) for k in ("value", "group", "x", "y"))
+    if params.get("formula"):
+        return str(params["formula"]).replace("`", "")
+    if isinstance(group, list):
+        group = " × ".join(map(str, group))
+    if value is not None and group is not None:
+        return f"{value} by {group}"
+    if x is not None and y is not None:
+        return f"{x} × {y}" if kind == "contingency" else f"{x} vs {y}"
+    return "" if value is None else str(value)
+
+
 def run_test(name: str, data: Any = None, **params: Any) -> TestResult:
     """Run a hypothesis test by name on a DataFrame (or a dataset id/name, or data=None with table=...).
 
@@ -96,7 +119,8 @@ def run_test(name: str, data: Any = None, **params: Any) -> TestResult:
     if unknown:
         raise InvalidInput(f"Unknown parameter(s) {', '.join(unknown)}.{suggest(unknown[0], list(PARAMETERS))}",
                            hint=f"Parameters: {', '.join(PARAMETERS)}.")
-    p = Params(test=spec.name, frame=resolve_frame(data), raw={k: v for k, v in params.items() if v is not None})
+    p = Params(test=spec.name, frame=resolve_frame(data), raw={k: v for k, v in params.items() if v is not None},
+               usage=spec.usage)
     alpha, alternative = p.alpha, p.alternative
     result, hypothesis = spec.run(p)
     return finish(result, hypothesis, alpha=alpha, alternative=alternative, params=params)

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from core.numfmt import format_number, format_p
+
 ALTERNATIVES = ("two-sided", "less", "greater")
 
 
@@ -61,6 +63,23 @@ class TestResult(BaseModel):
         p = self.p_adjusted if self.p_adjusted is not None else self.p_value
         return p < self.alpha
 
+    def report(self) -> str:
+        """One line as R's print.htest reads: 't = -1.861, df = 17.78, p-value = 0.07939', then the conclusion."""
+        parts = []
+        if self.statistic is not None:
+            parts.append(f"{self.statistic_name or 'statistic'} = {format_number(self.statistic)}")
+        if self.df is not None:
+            df = format_number(self.df) + (f", {format_number(self.df2)}" if self.df2 is not None else "")
+            parts.append(f"df = {df}")
+        parts.append(p_phrase(self.p_value, "p-value"))
+        if self.p_adjusted is not None:
+            parts.append(p_phrase(self.p_adjusted, "adjusted p-value"))
+        text = f"{self.method}: {', '.join(parts)}"
+        return f"{text}. {self.conclusion}" if self.conclusion else text
+
+    def __str__(self) -> str:
+        return self.report()
+
     def summary(self) -> dict[str, Any]:
         """A flat dict for tables and storage (no nested lists)."""
         return {
@@ -69,6 +88,12 @@ class TestResult(BaseModel):
             "ci_high": self.ci_high, "effect_size": self.effect_size, "effect_size_name": self.effect_size_name,
             "significant": self.significant,
         }
+
+
+def p_phrase(p: float | None, label: str = "p") -> str:
+    """'p = 0.01235', or 'p < 2.2e-16' for a p-value below machine precision."""
+    shown = format_p(p)
+    return f"{label} {shown}" if shown.startswith("<") else f"{label} = {shown}"
 
 
 def clean(value: Any) -> Any:

@@ -11,6 +11,7 @@ from sqlmodel import select
 from core import db
 from core.errors import NotFound
 from core.models.analysis import HypothesisTest
+from core.stats.registry import default_title
 from core.stats.result import TestResult
 
 
@@ -26,7 +27,10 @@ def _json_safe(value: Any) -> Any:
 
 
 def save_result(result: TestResult, *, dataset_id: uuid.UUID | str | None = None, title: str = "") -> HypothesisTest:
-    """Store a result; `dataset_id` (id or name) links it to the dataset it was run on."""
+    """Store a result; `dataset_id` (id or name) links it to the dataset it was run on.
+
+    Without a title it gets one naming the test, its columns and the dataset (`default_title`).
+    """
     ds_id, ds_name = None, ""
     if dataset_id is not None:
         from core import datasets
@@ -35,7 +39,7 @@ def save_result(result: TestResult, *, dataset_id: uuid.UUID | str | None = None
         ds_id, ds_name = ds.id, ds.name
     row = HypothesisTest(
         test=result.test, method=result.method[:200], dataset_id=ds_id, dataset_name=ds_name,
-        title=(title or result.method)[:300], statistic=_finite(result.statistic), p_value=result.p_value,
+        title=(title or default_title(result, ds_name))[:300], statistic=_finite(result.statistic), p_value=result.p_value,
         p_adjusted=result.p_adjusted, effect_size=_finite(result.effect_size), significant=result.significant,
         conclusion=result.conclusion, params=_json_safe(result.params), result=_json_safe(result.model_dump()),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,47 @@ def test_goodness_of_fit_takes_expected_proportions(tmp_path: Path) -> None:
     # When the proportions are typed in badly, Then a clear message
     at.text_input(key="stats-gof-p").input("0.5, x").run()
     assert any("numbers separated by commas" in e.value for e in at.error)
+
+
+def strong_correlation(tmp_path: Path):
+    """bp is bmi plus a little noise: Pearson's p-value is far below 2.2e-16."""
+    path = tmp_path / "diabetes.csv"
+    path.write_text("bmi,bp\n" + "\n".join(f"{i},{2 * i + (i % 3) / 10}" for i in range(60)) + "\n")
+    return datasets.ingest_file(path, name="diabetes")
+
+
+def saved_table(at: AppTest):
+    return next(d for d in at.dataframe if "p-value" in d.value.columns and "title" in d.value.columns)
+
+
+def test_saved_results_show_short_numbers_and_a_title_with_the_columns(tmp_path: Path) -> None:
+    # Given a Pearson correlation with a p-value far below machine precision, run from the tab
+    ds = strong_correlation(tmp_path)
+    at = analyze().run()
+    at.selectbox(key="stats-test").select("pearson").run()
+    at.selectbox(key="stats-x").select("bmi")
+    at.selectbox(key="stats-y").select("bp")
+    at.button(key="stats-run").click().run()
+    assert not at.exception
+    # Then the metric prints it as R does, and the default title names the test, columns and dataset
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["p-value"] == "< 2.2e-16"
+    assert at.text_input(key="stats-save-title").value == "Pearson correlation: bmi vs bp (diabetes)"
+    # When it is saved
+    at.button(key="stats-save").click().run()
+    assert not at.exception
+    assert stats.list_results(dataset_id=ds.id)[0].title == "Pearson correlation: bmi vs bp (diabetes)"
+    # Then the saved-results table keeps numbers (sortable) shown to 4 significant digits
+    table = saved_table(at)
+    assert table.value["p-value"].iloc[0] < 2.2e-16
+    config = json.loads(table.proto.columns)
+    for column in ("p-value", "statistic", "effect size"):
+        assert config[column]["type_config"]["format"] == "%.4g", column
+
+
+def test_the_title_follows_the_result_on_screen(sleep_dataset) -> None:
+    at = run_welch(analyze().run())
+    assert at.text_input(key="stats-save-title").value == "Two-sample t-test: extra by group (sleep)"
+    at.selectbox(key="stats-test").select("mannwhitney").run()
+    at.button(key="stats-run").click().run()
+    assert at.text_input(key="stats-save-title").value.startswith("Mann-Whitney U")

@@ -74,3 +74,32 @@ def test_gallery_reopens_and_deletes(csv_file: Path) -> None:
     at.button(key=f"viz-delete-{row.id}").click().run()
     assert not at.exception
     assert charts.list_charts() == []
+
+
+def test_the_gallery_name_follows_the_chart_that_is_shown(csv_file: Path) -> None:
+    # Given a histogram on screen, its default name in the gallery field
+    ds = datasets.ingest_file(csv_file, name="sales")
+    at = page().run()
+    at.selectbox(key="viz-kind").select("histogram").run()
+    histogram_title = figures(at)[0]["layout"]["title"]["text"]
+    assert at.text_input(key="viz-save-name").value == histogram_title
+    # When the user switches to a scatter
+    at.selectbox(key="viz-kind").select("scatter").run()
+    assert not at.exception and not at.error
+    scatter_title = figures(at)[0]["layout"]["title"]["text"]
+    assert scatter_title != histogram_title
+    # Then the field names the scatter, and saving labels it so
+    assert at.text_input(key="viz-save-name").value == scatter_title
+    at.button(key="viz-save").click().run()
+    assert [c.name for c in charts.list_charts(dataset_id=ds.id)] == [scatter_title]
+
+
+def test_a_typed_gallery_name_stays_while_the_same_chart_is_shown(csv_file: Path) -> None:
+    datasets.ingest_file(csv_file, name="sales")
+    at = page().run()
+    at.selectbox(key="viz-kind").select("scatter").run()
+    at.text_input(key="viz-save-name").input("My scatter").run()
+    at.text_input(key="viz-title").run()  # an unrelated rerun of the same chart
+    assert at.text_input(key="viz-save-name").value == "My scatter"
+    at.selectbox(key="viz-kind").select("bar").run()
+    assert at.text_input(key="viz-save-name").value != "My scatter"

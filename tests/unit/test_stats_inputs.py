@@ -292,3 +292,57 @@ def test_fisher_r_by_c_equals_brute_force_enumeration() -> None:
             total += np.exp(log_p(t))
     # Then the network enumeration gives the same p-value
     assert stats.run_test("fisher_exact", None, table=table.tolist()).p_value == pytest.approx(total, rel=1e-10)
+
+
+def test_stats_modules_import_in_one_direction() -> None:
+    # inputs and the test modules sit below the registry: none of them imports it back
+    from tests.unit.import_graph import circles, graph
+
+    edges = graph("core.stats")
+    assert circles(edges) == []
+    below = {m for m in edges if m not in ("core.stats", "core.stats.registry", "core.stats.batch",
+                                           "core.stats.store")}
+    assert {m for m in below if "core.stats.registry" in edges[m]} == set()
+
+
+def test_the_circle_checker_finds_a_circle() -> None:
+    from tests.unit.import_graph import circles
+
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_the_printed_summary_reads_as_r_prints_it() -> None:
+    # Given R's sleep data (t.test(extra ~ group, data = sleep): t = -1.8608, df = 17.776, p-value = 0.07939)
+    group1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
+    group2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
+    sleep = pd.DataFrame({"extra": group1 + group2, "group": ["1"] * 10 + ["2"] * 10})
+    res = stats.run_test("ttest_ind", sleep, value="extra", group="group")
+    assert str(res).startswith("Welch Two Sample t-test: t = -1.861, df = 17.78, p-value = 0.07939. Not significant")
+
+
+def test_a_tiny_p_value_prints_below_machine_precision() -> None:
+    x = np.arange(100, dtype=float)
+    res = stats.run_test("pearson", pd.DataFrame({"bmi": x, "bp": 2 * x + np.sin(x) / 100}), x="bmi", y="bp")
+    assert "p-value < 2.2e-16" in str(res)
+    assert "(t = 80868, p < 2.2e-16)" in res.conclusion
+
+
+@pytest.mark.parametrize(("name", "params", "title"), [
+    ("pearson", {"x": "before", "y": "after"}, "Pearson correlation: before vs after (trial)"),
+    ("ttest_ind", {"value": "before", "group": "variant"}, "Two-sample t-test: before by variant (trial)"),
+    ("chi2_independence", {"x": "city", "y": "plan"}, "Chi-squared test of independence: city × plan (trial)"),
+    ("anova", {"value": "before", "group": ["dose", "city"]}, "Factorial ANOVA: before by dose × city (trial)"),
+    ("anova", {"formula": "`before` ~ dose"}, "Factorial ANOVA: before ~ dose (trial)"),
+    ("shapiro", {"value": "before"}, "Shapiro-Wilk normality: before (trial)"),
+])
+def test_default_titles_name_the_test_and_its_columns(frame: pd.DataFrame, name: str, params: dict,
+                                                      title: str) -> None:
+    assert stats.default_title(stats.run_test(name, frame, **params), "trial") == title
+
+
+def test_a_result_saved_without_a_title_gets_one_with_its_columns(frame: pd.DataFrame, tmp_path) -> None:
+    path = tmp_path / "trial.csv"
+    frame.to_csv(path, index=False)
+    ds = datasets.ingest_file(path, name="trial")
+    row = stats.save_result(stats.run_test("spearman", frame, x="before", y="after"), dataset_id=ds.id)
+    assert row.title == "Spearman rank correlation: before vs after (trial)"
