@@ -43,6 +43,12 @@ class Evaluation:
 
 def test_split(model: MLModel) -> tuple[pd.DataFrame, np.ndarray]:
     """Rebuild the model's held-out test split from its dataset, seed and size."""
+    _, x_test, y_test = split_frames(model)
+    return x_test, y_test
+
+
+def split_frames(model: MLModel) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The model's training features, held-out test features and test target, rebuilt from its dataset."""
     schema = model.feature_schema
     frame = training_frame(model)
     frame = frame[frame[model.target].notna()]
@@ -53,9 +59,9 @@ def test_split(model: MLModel) -> tuple[pd.DataFrame, np.ndarray]:
         stratify = y
     else:
         y = pd.to_numeric(frame[model.target]).to_numpy(dtype="float64")
-    _, x_test, _, y_test = train_test_split(x, y, test_size=int(schema["test_size"]), random_state=schema["seed"],
-                                            stratify=stratify)
-    return x_test, y_test
+    x_train, x_test, _, y_test = train_test_split(x, y, test_size=int(schema["test_size"]),
+                                                  random_state=schema["seed"], stratify=stratify)
+    return x_train, x_test, y_test
 
 
 def training_frame(model: MLModel) -> pd.DataFrame:
