@@ -232,6 +232,16 @@ def model_detail(model: MLModel) -> None:
         with guard():
             run = ml.get_run(model.run_id)
             leaderboard_table(run.leaderboard, run.primary_metric, key="ml-model-leaderboard")
+    with guard():  # a model file that fails its checks says so here; delete stays reachable below
+        evaluation_view(model)
+        shap_summary(model)
+    with st.expander("Parameters, features and versions"):
+        st.json({"params": model.params, "features": model.feature_schema.get("columns"),
+                 "dropped": model.feature_schema.get("dropped"), "libraries": model.library_versions})
+    _model_actions(model)
+
+
+def evaluation_view(model: MLModel) -> None:
     evaluation = _evaluation(str(model.id))
     for note in evaluation.notes:
         st.caption(f"ℹ️ {note}")
@@ -239,11 +249,6 @@ def model_detail(model: MLModel) -> None:
     for i in range(0, len(names), 2):
         for col, name in zip(st.columns(2), names[i:i + 2], strict=False):
             col.plotly_chart(evaluation.figures[name], width="stretch", key=f"ml-fig-{name}")
-    shap_summary(model)
-    with st.expander("Parameters, features and versions"):
-        st.json({"params": model.params, "features": model.feature_schema.get("columns"),
-                 "dropped": model.feature_schema.get("dropped"), "libraries": model.library_versions})
-    _model_actions(model)
 
 
 @st.cache_data(show_spinner="Evaluating on the test split…", max_entries=20)
@@ -255,9 +260,14 @@ def _model_actions(model: MLModel) -> None:
     from core.ml.artifacts import export_bytes
 
     c1, c2 = st.columns(2)
-    c1.download_button("Download model (.skops)", export_bytes(model), file_name=f"model-{model.id}.skops",
-                       key="ml-download-model", help="Open it with skops.io.load(path, trusted=[...]); "
-                       "skops.io.get_untrusted_types(file=path) lists the types to review first.")
+    try:
+        data = export_bytes(model)
+    except WorkbenchError:
+        c1.caption("No download: the model file did not pass its checks (see above).")
+    else:
+        c1.download_button("Download model (.skops)", data, file_name=f"model-{model.id}.skops",
+                           key="ml-download-model", help="Open it with skops.io.load(path, trusted=[...]); "
+                           "skops.io.get_untrusted_types(file=path) lists the types to review first.")
     with c2.popover("Delete model"):
         st.warning("This deletes the model and its file.")
         if st.button("Delete", type="primary", key="ml-delete"):

@@ -186,3 +186,31 @@ def test_model_page_shows_shap_summary_and_explains_a_prediction() -> None:
     assert f"probability of {predicted!r}" in waterfall[0]["layout"]["title"]["text"]
     assert run.best_model_id is not None
 
+
+
+def test_an_old_pickle_model_is_refused_on_the_page_and_can_still_be_deleted() -> None:
+    # Given a model whose file is a pickle (as earlier versions saved them), its sha256 matching
+    import hashlib
+    import pickle
+
+    from core.db import session
+    from core.ml import artifacts
+    from core.models.ml import MLModel
+
+    run = ml.train(seed_dataset(), target="churn", models=["decision_tree"], cv=2)
+    model = ml.get_model(run.best_model_id)
+    blob = pickle.dumps({"an": "old model"})
+    artifacts.artifact_file(model).write_bytes(blob)
+    with session() as s:
+        row = s.get(MLModel, model.id)
+        row.sha256 = hashlib.sha256(blob).hexdigest()
+        s.add(row)
+    # When its detail view opens
+    at = page()
+    at.session_state[MLKeys.SECTION] = "Models"
+    at.run()
+    # Then the page says why it is not opened and what to do, and the Delete button still works
+    assert not at.exception, at.exception
+    assert any("old pickle format" in e.value and "Train the model again" in e.value for e in at.error)
+    at.button(key="ml-delete").click().run()
+    assert not at.exception and ml.list_models() == []
