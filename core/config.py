@@ -77,11 +77,27 @@ class Settings(BaseSettings):
     )
     worker_threads: int = Field(2, description="Threads of the in-process worker in embedded mode.")
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR.")
+    model_signing_key: SecretStr | None = Field(
+        None,
+        description="Secret (at least 32 characters) that signs model files with an HMAC; the same value on "
+        "the app and every worker. Empty: a key file (MODEL_KEY_FILE) is created on first use.",
+    )
+    model_key_file: Path | None = Field(
+        None,
+        description="Key file used when MODEL_SIGNING_KEY is empty; must lie outside DATA_DIR. "
+        "Empty: $XDG_CONFIG_HOME/workbench/model-signing.key (~/.config/workbench/model-signing.key).",
+    )
 
     @field_validator("openai_api_key", "kaggle_key", "serpapi_api_key", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         """An empty variable (KEY=) means 'not set', not an empty key."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("model_signing_key", "model_key_file", mode="before")
+    @classmethod
+    def _empty_model_key_is_unset(cls, value: object) -> object:
+        """MODEL_SIGNING_KEY= or MODEL_KEY_FILE= (empty) means 'not set'."""
         return None if isinstance(value, str) and not value.strip() else value
 
     @property

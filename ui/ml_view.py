@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import math
 import uuid
 from typing import Any
 
@@ -18,6 +18,7 @@ from core.ml.metrics import HIGHER_IS_BETTER
 from core.models.ml import MLModel
 from ui.errors import guard, show_error
 from ui.jobs import job_panel
+from ui.ml_explain import explain_prediction, shap_summary
 from ui.picker import pick_dataset
 
 SECTIONS = ("Train", "Models", "Predict")
@@ -59,9 +60,14 @@ def train_section() -> None:
         return
     columns = [c["name"] for c in ds.schema_]
     c1, c2 = st.columns(2)
-    target = c1.selectbox("Target (what to predict)", columns, index=len(columns) - 1, key="ml-target")
+    target = c1.selectbox("Target (what to predict)", columns, index=_default_target(ds.id, ds.version, columns),
+                          key="ml-target", placeholder="Choose the column to predict")
     task = c2.selectbox("Task", ["auto", "classification", "regression"], key="ml-task",
                         help="Auto: classification for labels and few whole numbers, regression otherwise.")
+    if target is None:
+        st.info("Choose the target: the column the models learn to predict (a label, an amount, a category).",
+                icon="🎯")
+        return
     if not preflight(str(ds.id), ds.version, target, None if task == "auto" else task):
         return
     with st.form("ml-train-form", border=True):
@@ -95,6 +101,15 @@ def preflight(dataset_id: str, version: int, target: str, task: str | None) -> b
     return True
 
 
+def _default_target(dataset_id: uuid.UUID, version: int, columns: list[str]) -> int | None:
+    """The last column when it can be a target; otherwise nothing is preselected (no error before a choice)."""
+    try:
+        _check(str(dataset_id), version, columns[-1], None)
+    except WorkbenchError:
+        return None
+    return len(columns) - 1
+
+
 @st.cache_data(show_spinner=False, max_entries=50)
 def _check(dataset_id: str, version: int, target: str, task: str | None) -> ml.Preflight:
     return ml.check_training(dataset_id, target=target, task=task, cv=2)
@@ -126,9 +141,19 @@ def fold_chart(points: list[dict[str, Any]], *, key: str) -> None:
     if frame.empty:
         return
     metric = next(c for c in frame.columns if c not in ("step", "model", "fold", "fit_time_s"))
-    fig = px.line(frame, x="fold", y=metric, color="model", markers=True, height=280,
+    frame["model"] = frame["model"].map(_model_label)
+    fig = px.line(frame, x="fold", y=metric, color="model", markers=True,
                   title=f"Cross-validation {metric} per fold")
+    fig.update_xaxes(tickmode="linear", tick0=1, dtick=1, tickformat="d")  # folds are whole numbers
+    legend_rows = math.ceil(frame["model"].nunique() / 3)  # a legend under the chart, every model in it
+    fig.update_layout(height=300 + 26 * legend_rows, legend={"orientation": "h", "yanchor": "top", "y": -0.25,
+                                                             "x": 0, "title": {"text": ""}})
     st.plotly_chart(fig, width="stretch", key=key)
+
+
+def _model_label(key: str) -> str:
+    tuned = key.endswith(" (tuned)")
+    return label(key.removesuffix(" (tuned)")) + (" (tuned)" if tuned else "")
 
 
 def leaderboard_table(board: list[dict[str, Any]], primary: str, *, key: str) -> None:
@@ -207,6 +232,16 @@ def model_detail(model: MLModel) -> None:
         with guard():
             run = ml.get_run(model.run_id)
             leaderboard_table(run.leaderboard, run.primary_metric, key="ml-model-leaderboard")
+    with guard():  # a model file that fails its checks says so here; delete stays reachable below
+        evaluation_view(model)
+        shap_summary(model)
+    with st.expander("Parameters, features and versions"):
+        st.json({"params": model.params, "features": model.feature_schema.get("columns"),
+                 "dropped": model.feature_schema.get("dropped"), "libraries": model.library_versions})
+    _model_actions(model)
+
+
+def evaluation_view(model: MLModel) -> None:
     evaluation = _evaluation(str(model.id))
     for note in evaluation.notes:
         st.caption(f"ℹ️ {note}")
@@ -214,10 +249,6 @@ def model_detail(model: MLModel) -> None:
     for i in range(0, len(names), 2):
         for col, name in zip(st.columns(2), names[i:i + 2], strict=False):
             col.plotly_chart(evaluation.figures[name], width="stretch", key=f"ml-fig-{name}")
-    with st.expander("Parameters, features and versions"):
-        st.json({"params": model.params, "features": model.feature_schema.get("columns"),
-                 "dropped": model.feature_schema.get("dropped"), "libraries": model.library_versions})
-    _model_actions(model)
 
 
 @st.cache_data(show_spinner="Evaluating on the test split…", max_entries=20)
@@ -226,11 +257,17 @@ def _evaluation(model_id: str) -> ml.Evaluation:
 
 
 def _model_actions(model: MLModel) -> None:
-    from core.ml.artifacts import artifact_file
+    from core.ml.artifacts import export_bytes
 
     c1, c2 = st.columns(2)
-    c1.download_button("Download model (.joblib)", artifact_file(model).read_bytes(),
-                       file_name=f"model-{model.id}.joblib", key="ml-download-model")
+    try:
+        data = export_bytes(model)
+    except WorkbenchError:
+        c1.caption("No download: the model file did not pass its checks (see above).")
+    else:
+        c1.download_button("Download model (.skops)", data, file_name=f"model-{model.id}.skops",
+                           key="ml-download-model", help="Open it with skops.io.load(path, trusted=[...]); "
+                           "skops.io.get_untrusted_types(file=path) lists the types to review first.")
     with c2.popover("Delete model"):
         st.warning("This deletes the model and its file.")
         if st.button("Delete", type="primary", key="ml-delete"):
@@ -245,8 +282,8 @@ def predict_section() -> None:
     model = _model_picker(MLKeys.PREDICT_MODEL)
     if model is None:
         return
-    mode = st.radio("Input", ["Upload a CSV", "Fill one row"], horizontal=True, key="ml-predict-mode")
-    frame = _upload_rows() if mode == "Upload a CSV" else _form_row(model)
+    mode = st.radio("Input", ["Upload a file", "Fill one row"], horizontal=True, key="ml-predict-mode")
+    frame = _upload_rows() if mode == "Upload a file" else _form_row(model)
     if frame is not None:
         result = ml.predict(model.id, frame)
         st.session_state[MLKeys.PREDICTIONS] = {"model": str(model.id), "frame": result,
@@ -258,19 +295,15 @@ def predict_section() -> None:
         st.dataframe(shown["frame"], width="stretch", hide_index=True, key="ml-predictions-table")
         st.download_button("Download predictions (CSV)", shown["frame"].to_csv(index=False).encode(),
                            file_name=f"predictions-{model.id}.csv", mime="text/csv", key="ml-predict-download")
+        explain_prediction(model, shown["frame"])
 
 
 def _upload_rows() -> pd.DataFrame | None:
-    upload = st.file_uploader("Rows to predict (CSV with the training columns)", type=["csv"],
+    upload = st.file_uploader("Rows to predict (CSV, Excel, JSON or Parquet with the training columns)",
                               key="ml-predict-upload")
     if upload is None or not st.button("Predict", type="primary", key="ml-predict-run"):
         return None
-    try:
-        return pd.read_csv(io.BytesIO(upload.getvalue()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        from core.errors import InvalidInput
-
-        raise InvalidInput(f"{upload.name} could not be read as CSV: {exc}") from exc
+    return ml.read_rows(upload.getvalue(), upload.name)  # the Datasets page's reader: any delimiter or encoding
 
 
 def _form_row(model: MLModel) -> pd.DataFrame | None:

@@ -7,8 +7,8 @@
 from core.ml.artifacts import delete_model, get_model, get_run, list_models, list_runs
 from core.ml.catalog import CATALOG, available_models
 from core.ml.evaluate import Evaluation, evaluate
-from core.ml.predict import check_input, predict
+from core.ml.predict import check_input, predict, read_rows
 from core.ml.train import Preflight, check_training, train
 
 __all__ = ["CATALOG", "Evaluation", "Preflight", "available_models", "check_input", "check_training", "delete_model", "evaluate", "get_model",
-           "get_run", "list_models", "list_runs", "predict", "train"]
+           "get_run", "list_models", "list_runs", "predict", "read_rows", "train"]

@@ -1,7 +1,8 @@
 """Model files under DATA_DIR/models, and the MLModel / TrainingRun rows that describe them.
 
-A model file is loaded only when its sha256 matches the one stored in its row, so only
-files the workbench wrote itself are ever unpickled.
+A model file is read once into memory; those bytes are checked against the row's sha256 and the file's
+HMAC signature (`core.ml.modelfile`, `core.ml.signing`) and the pipeline is built from the same bytes,
+so a file swapped during loading cannot slip through. Nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import joblib
 from sqlmodel import select
 
 from core import storage
 from core.db import as_uuid, find_by_ref, session
 from core.errors import ModelError, NotFound
+from core.ml import modelfile
 from core.models.ml import MLModel, TrainingRun
 
 
@@ -31,20 +32,16 @@ def library_versions() -> dict[str, str]:
             "xgboost": xgboost.__version__, "numpy": numpy.__version__, "pandas": pandas.__version__}
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+SUFFIX = ".wbmodel"
 
 
 def save_pipeline(model_id: uuid.UUID, pipeline: Any) -> tuple[str, str, int]:
-    """Write a fitted pipeline atomically; return (stored path, sha256, size)."""
-    target = storage.area("models") / f"{model_id}.joblib"
+    """Write a fitted pipeline, signed, atomically; return (stored path, sha256, size)."""
+    blob = modelfile.dump(model_id, pipeline)
+    target = storage.area("models") / f"{model_id}{SUFFIX}"
     with storage.atomic_path(target) as tmp:
-        joblib.dump(pipeline, tmp, compress=3)
-    return storage.relative(target), sha256_file(target), target.stat().st_size
+        tmp.write_bytes(blob)
+    return storage.relative(target), hashlib.sha256(blob).hexdigest(), len(blob)
 
 
 def artifact_file(model: MLModel) -> Path:
@@ -56,13 +53,23 @@ def artifact_file(model: MLModel) -> Path:
     return path
 
 
-def load_pipeline(model: MLModel) -> Any:
-    """Unpickle a model's pipeline after checking its sha256 against the row."""
-    path = artifact_file(model)
-    if sha256_file(path) != model.sha256:
+def _verified_bytes(model: MLModel) -> bytes:
+    """The file's bytes, read once, whose sha256 matches the row."""
+    blob = artifact_file(model).read_bytes()
+    if hashlib.sha256(blob).hexdigest() != model.sha256:
         raise ModelError(f"The file of model {model.name!r} has changed since it was saved; it will not be loaded.",
                          hint="Train the model again.")
-    return joblib.load(path)
+    return blob
+
+
+def load_pipeline(model: MLModel) -> Any:
+    """The model's fitted pipeline, built from bytes that were verified (sha256 and signature)."""
+    return modelfile.load(model.id, _verified_bytes(model), name=model.name)
+
+
+def export_bytes(model: MLModel) -> bytes:
+    """The verified skops payload, for download (`skops.io.load(path, trusted=[...])` opens it)."""
+    return modelfile.payload(model.id, _verified_bytes(model), name=model.name)
 
 
 def get_model(ref: uuid.UUID | str) -> MLModel:

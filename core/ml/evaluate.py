@@ -1,6 +1,6 @@
-"""Evaluation of a stored model on its held-out test split: metrics and Plotly figures.
+"""Evaluation of a stored model on its held-out test split: metrics, Plotly figures, permutation importance.
 
-SHAP summaries are not produced: shap is not installed; permutation importance is shown instead.
+SHAP explanations live in `core.ml.explain`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ class Evaluation:
 
 def test_split(model: MLModel) -> tuple[pd.DataFrame, np.ndarray]:
     """Rebuild the model's held-out test split from its dataset, seed and size."""
+    _, x_test, y_test = split_frames(model)
+    return x_test, y_test
+
+
+def split_frames(model: MLModel) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The model's training features, held-out test features and test target, rebuilt from its dataset."""
     schema = model.feature_schema
     frame = training_frame(model)
     frame = frame[frame[model.target].notna()]
@@ -53,9 +59,9 @@ def test_split(model: MLModel) -> tuple[pd.DataFrame, np.ndarray]:
         stratify = y
     else:
         y = pd.to_numeric(frame[model.target]).to_numpy(dtype="float64")
-    _, x_test, _, y_test = train_test_split(x, y, test_size=int(schema["test_size"]), random_state=schema["seed"],
-                                            stratify=stratify)
-    return x_test, y_test
+    x_train, x_test, _, y_test = train_test_split(x, y, test_size=int(schema["test_size"]),
+                                                  random_state=schema["seed"], stratify=stratify)
+    return x_train, x_test, y_test
 
 
 def training_frame(model: MLModel) -> pd.DataFrame:
@@ -76,17 +82,13 @@ def evaluate(model_id: uuid.UUID | str, *, importance_repeats: int = 3) -> Evalu
     x_test, y_test = test_split(model)
     classes = [str(c) for c in model.feature_schema.get("classes", [])]
     pred, proba = predict_scores(pipe, x_test, len(classes))
-    result = Evaluation(str(model.id), compute_metrics(model.task, y_test, pred, proba, len(classes)),
-                        notes=["SHAP summaries are not available (shap is not installed); "
-                               "permutation importance is shown instead."])
+    result = Evaluation(str(model.id), compute_metrics(model.task, y_test, pred, proba, len(classes)))
     if model.task == CLASSIFICATION:
         result.figures.update(classification_figures(y_test, pred, proba, classes))
     else:
         result.figures.update(regression_figures(y_test, pred))
     result.importance = importance(pipe, x_test, y_test, model.task, importance_repeats)
-    result.figures["Feature importance"] = px.bar(result.importance.head(20).iloc[::-1], x="importance",
-                                                  y="feature", error_x="std", orientation="h",
-                                                  title="Permutation importance (drop in score when shuffled)")
+    result.figures["Feature importance"] = importance_figure(result.importance.head(20))
     curve = model.metrics.get("learning_curve")
     if curve:
         result.figures["Learning curve"] = learning_curve_figure(curve)
@@ -142,6 +144,16 @@ def importance(pipe: Any, x: pd.DataFrame, y: np.ndarray, task: str, repeats: in
         res = permutation_importance(pipe, x, y, scoring=scoring, n_repeats=repeats, random_state=0, n_jobs=1)
     table = pd.DataFrame({"feature": list(x.columns), "importance": res.importances_mean, "std": res.importances_std})
     return table.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def importance_figure(table: pd.DataFrame) -> go.Figure:
+    """Permutation importance as horizontal bars, largest on top, every feature labelled."""
+    shown = table.iloc[::-1]
+    fig = px.bar(shown, x="importance", y="feature", error_x="std", orientation="h",
+                 title="Permutation importance (drop in score when shuffled)")
+    labels = [str(f) for f in shown["feature"]]
+    fig.update_yaxes(type="category", tickmode="array", tickvals=labels, ticktext=labels, automargin=True)
+    return fig.update_layout(height=140 + 26 * len(labels))  # room for each label, so Plotly skips none
 
 
 def learning_curve_figure(curve: dict[str, Any]) -> go.Figure:

@@ -8,23 +8,22 @@ import logging
 import math
 import time
 import uuid
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.utils.class_weight import compute_sample_weight
-from threadpoolctl import threadpool_limits
 
 from core import datasets
-from core.errors import JobCancelled, ModelError
+from core.errors import ModelError
 from core.ml import artifacts
-from core.ml.catalog import CLASSIFICATION, ModelSpec, available_models, cpu_threads, get_spec
+from core.ml.catalog import CLASSIFICATION, available_models, get_spec
+from core.ml.cv import Split, Ticker, cross_validate_model, fit_pipeline, json_safe, make_pipeline
 from core.ml.metrics import PRIMARY, compute_metrics, predict_scores
-from core.ml.preprocess import FeaturePlan, build_preprocessor, check_target, coerce_features, plan_features
+from core.ml.preprocess import FeaturePlan, check_target, coerce_features, plan_features
+from core.ml.tune import tune
 from core.models.ml import MLModel, TrainingRun
 from core.progress import Progress, no_progress
 
@@ -32,44 +31,6 @@ log = logging.getLogger(__name__)
 
 SLOW_ON_LARGE = ("svm", "knn", "mlp")  # left out of compare mode above LARGE_ROWS unless asked for
 LARGE_ROWS = 50_000
-
-
-@dataclass
-class Split:
-    """The data of one run: a held-out test split and the training split that CV folds."""
-
-    plan: FeaturePlan
-    x_train: pd.DataFrame
-    x_test: pd.DataFrame
-    y_train: np.ndarray
-    y_test: np.ndarray
-    seed: int
-    imbalance: bool
-    cv: int
-
-    @property
-    def task(self) -> str:
-        return self.plan.task
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.plan.classes)
-
-
-@dataclass
-class Ticker:
-    """Progress over a known number of fold fits; raises JobCancelled through `progress`."""
-
-    progress: Progress
-    total: int
-    done: int = 0
-    points: list[dict[str, Any]] = field(default_factory=list)
-
-    def fold(self, message: str, point: dict[str, Any]) -> None:
-        self.done += 1
-        point = {"step": self.done, **{k: _json_safe(v) for k, v in point.items()}}
-        self.points.append(point)
-        self.progress(min(0.95, 0.9 * self.done / max(self.total, 1)), message, point)
 
 
 @dataclass
@@ -179,53 +140,6 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def make_pipeline(spec: ModelSpec, split: Split, options: dict[str, Any] | None = None) -> Pipeline:
-    options = {"n_rows": len(split.x_train), **(options or {})}
-    return Pipeline([("prep", build_preprocessor(split.plan)), ("model", spec.build(split.task, split.seed, options))])
-
-
-def fit_pipeline(pipe: Pipeline, spec: ModelSpec, x: pd.DataFrame, y: np.ndarray, split: Split) -> float:
-    """Fit and return the seconds it took (with balanced sample weights when asked and supported)."""
-    kwargs = {}
-    if split.imbalance and split.task == CLASSIFICATION and spec.sample_weight:
-        kwargs["model__sample_weight"] = compute_sample_weight("balanced", y)
-    started = time.perf_counter()
-    with warnings.catch_warnings(), threadpool_limits(cpu_threads(len(x))):
-        warnings.simplefilter("ignore")
-        pipe.fit(x, y, **kwargs)
-    return time.perf_counter() - started
-
-
-def _folds(split: Split) -> list[tuple[np.ndarray, np.ndarray]]:
-    cls = StratifiedKFold if split.task == CLASSIFICATION else KFold
-    return list(cls(n_splits=split.cv, shuffle=True, random_state=split.seed).split(split.x_train, split.y_train))
-
-
-def cross_validate_model(key: str, split: Split, ticker: Ticker, options: dict[str, Any] | None = None,
-                         *, tag: str = "") -> dict[str, Any]:
-    """k-fold CV of one model: per-fold metrics and fit time, one progress point per fold."""
-    spec = get_spec(key, split.task)
-    name = f"{spec.label}{tag}"
-    folds: list[dict[str, float]] = []
-    try:
-        for number, (fit_idx, val_idx) in enumerate(_folds(split), 1):
-            pipe = make_pipeline(spec, split, options)
-            fit_s = fit_pipeline(pipe, spec, split.x_train.iloc[fit_idx], split.y_train[fit_idx], split)
-            pred, proba = predict_scores(pipe, split.x_train.iloc[val_idx], split.n_classes)
-            scores = compute_metrics(split.task, split.y_train[val_idx], pred, proba, split.n_classes)
-            folds.append({**scores, "fit_time_s": fit_s})
-            primary = PRIMARY[split.task]
-            ticker.fold(f"{name}: fold {number}/{split.cv} · {primary} {scores[primary]:.4f}",
-                        {"model": key + tag, "fold": number, primary: round(scores[primary], 6),
-                         "fit_time_s": round(fit_s, 4)})
-    except JobCancelled:
-        raise
-    except Exception as exc:  # one model failing must not sink the others
-        log.warning("model %s failed", key, exc_info=exc)
-        return {"model": key, "label": name, "params": options or {}, "error": f"{type(exc).__name__}: {exc}"}
-    return {"model": key, "label": name, "params": options or {}, "folds": folds}
-
-
 def leaderboard(results: list[dict[str, Any]], task: str) -> list[dict[str, Any]]:
     """One row per model: each metric's CV mean and std and the mean fit time; the best marked."""
     rows = []
@@ -249,18 +163,11 @@ def leaderboard(results: list[dict[str, Any]], task: str) -> list[dict[str, Any]
     return ok + [r for r in rows if r.get(primary) is None]
 
 
-def _json_safe(value: Any) -> Any:
-    """NaN and infinity become None (PostgreSQL's JSON refuses them)."""
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
 def _finite(value: float) -> float | None:
     return float(value) if value is not None and np.isfinite(value) else None
 
 
 def _tune_best(results: list[dict[str, Any]], split: Split, ticker: Ticker, seconds: int) -> list[dict[str, Any]]:
-    from core.ml.tune import tune
-
     board = leaderboard(results, split.task)
     best = next((r for r in board if r.get("best")), None)
     if best is None or not get_spec(best["model"], split.task).space:
@@ -275,7 +182,7 @@ def fit_final(best: dict[str, Any], split: Split, run: TrainingRun) -> MLModel:
     pipe = make_pipeline(spec, split, best["params"])
     fit_s = fit_pipeline(pipe, spec, split.x_train, split.y_train, split)
     pred, proba = predict_scores(pipe, split.x_test, split.n_classes)
-    test = {k: _json_safe(v) for k, v in compute_metrics(split.task, split.y_test, pred, proba,
+    test = {k: json_safe(v) for k, v in compute_metrics(split.task, split.y_test, pred, proba,
                                                          split.n_classes).items()}
     cv = {k: v for k, v in best.items() if k.endswith(("_mean", "_std"))}
     model_id = uuid.uuid4()

@@ -1,15 +1,16 @@
-"""Hyperparameter tuning with Optuna (TPE) within a time budget, scored by the same k-fold CV."""
+"""Hyperparameter tuning with Optuna (TPE) within a time budget, scored by the same k-fold CV.
+
+Built on `core.ml.cv`; `core.ml.train` calls it, never the other way round.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core.ml.catalog import get_spec
+from core.ml.cv import Split, Ticker, cross_validate_model
 from core.ml.metrics import PRIMARY
-
-if TYPE_CHECKING:
-    from core.ml.train import Split, Ticker
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ def suggest(trial: Any, space: dict[str, tuple]) -> dict[str, Any]:
 def tune(key: str, split: Split, ticker: Ticker, seconds: int) -> dict[str, Any] | None:
     """Search `key`'s hyperparameters for about `seconds`; the best trial's CV result, or None."""
     import optuna
-
-    from core.ml.train import cross_validate_model
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     spec = get_spec(key, split.task)

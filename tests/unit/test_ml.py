@@ -268,3 +268,127 @@ def test_ml_train_job_runs_on_the_ml_queue() -> None:
     assert len([m for m in done.metrics if "fold" in m]) == 4
     with session() as s:
         assert s.exec(select(MLModel)).first() is not None
+
+
+# ---- SHAP ---------------------------------------------------------------------------------------
+
+def _margin(pipe, x: pd.DataFrame, key: str, code: int) -> np.ndarray:
+    """The model output SHAP explains: class probability (sklearn trees), log-odds, or the prediction."""
+    encoded = pipe[:-1].transform(x)
+    model = pipe[-1]
+    if key in ("random_forest", "decision_tree"):
+        return model.predict_proba(encoded)[:, code]
+    if key == "xgboost":
+        margin = model.predict(encoded, output_margin=True)
+        return margin if margin.ndim == 1 else margin[:, code]
+    margin = model.decision_function(encoded)
+    return margin if margin.ndim == 1 else margin[:, code]
+
+
+@pytest.mark.parametrize(("key", "make", "target"), [
+    ("random_forest", houses, "price"), ("decision_tree", churn, "churn"), ("xgboost", churn, "churn"),
+    ("hist_gradient_boosting", houses, "price"), ("linear_regression", houses, "price"),
+    ("logistic_regression", churn, "churn"),
+], ids=["forest-regression", "tree-classification", "xgboost-classification", "hgb-regression",
+        "linear-regression", "logistic-classification"])
+def test_shap_values_add_up_to_the_prediction_minus_the_base_value(key, make, target) -> None:
+    # Given a trained model (with a one-hot encoded column and missing values in the data)
+    from core.ml import explain
+
+    run = ml.train(store(make()), target=target, models=[key], cv=2)
+    model = ml.get_model(run.best_model_id)
+    rows = make(6, seed=11).drop(columns=target)
+    # When the rows are explained
+    expl = explain.explain_rows(model.id, rows)
+    # Then there is one value per input column (one-hot columns summed back) and they add up
+    assert expl.features == [c["name"] for c in model.feature_schema["columns"]]
+    assert expl.values.shape == (6, len(expl.features))
+    pipe = artifacts.load_pipeline(model)
+    x = rows[expl.features]
+    if model.task == "regression":
+        expected = pipe.predict(x)
+    else:
+        expected = _margin(pipe, x, key, model.feature_schema["classes"].index(expl.target_class))
+    assert np.allclose(expl.base_values + expl.values.sum(axis=1), expected, atol=1e-4)
+    assert np.abs(expl.values).sum() > 0
+
+
+def test_shap_summary_samples_large_test_splits_and_draws_every_label() -> None:
+    from core.ml import explain
+
+    run = ml.train(store(churn(3000)), target="churn", models=["decision_tree"], cv=2)
+    expl = explain.explain_model(run.best_model_id, rows=200)
+    assert len(expl.data) == 200 and expl.total_rows == 600 and expl.sampled
+    assert "random sample of 200 of the 600 test rows" in explain.caption(expl)
+    assert expl.target_class == "yes" and expl.output == "probability of 'yes'"
+    figures = explain.summary_figures(expl)
+    assert set(figures) == {"SHAP importance", "SHAP beeswarm"}
+    assert list(figures["SHAP importance"].layout.yaxis.ticktext) == list(reversed(
+        [expl.features[i] for i in np.argsort(-np.abs(expl.values).mean(axis=0), kind="stable")]))
+    no = explain.explain_model(run.best_model_id, rows=200, target_class="no")
+    assert np.allclose(no.values, -expl.values)  # two classes: what pushes towards "no" pushes away from "yes"
+    waterfall = explain.waterfall_figure(expl, 0)
+    assert waterfall.data[0].measure[-1] == "total" and waterfall.data[0].base == pytest.approx(expl.base_values[0])
+    with pytest.raises(InvalidInput, match="not a class"):
+        explain.explain_model(run.best_model_id, target_class="maybe")
+
+
+def test_shap_for_a_model_agnostic_explainer_and_multiclass() -> None:
+    from core.ml import explain
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(90, 2))
+    label = np.select([x[:, 0] > 0.5, x[:, 1] > 0], ["red", "green"], "blue")
+    ds = store(pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "colour": label}))
+    run = ml.train(ds, target="colour", models=["knn"], cv=2)
+    expl = explain.explain_rows(run.best_model_id, pd.DataFrame({"a": [1.0], "b": [0.2]}), target_class="red")
+    proba = ml.predict(run.best_model_id, pd.DataFrame({"a": [1.0], "b": [0.2]}))["probability_red"]
+    assert expl.method == "permutation" and np.allclose(expl.outputs, proba, atol=1e-6)
+
+
+def test_predictions_come_first_and_uploads_are_read_like_imports(trained: str) -> None:
+    # Given a semicolon-separated Latin-1 file with the training columns (and a note column)
+    data = "note;tenure;plan;charges\ncafé;12;basic;40,5\nthé;50;pro;61,0\n".encode("latin-1")
+    # When it is read and predicted
+    frame = ml.read_rows(data, "nouveaux clients.csv")
+    out = ml.predict(trained, frame)
+    # Then the prediction and probabilities are the first columns, the input follows
+    assert list(out.columns[:3]) == ["prediction", "probability_no", "probability_yes"]
+    assert list(out.columns[3:]) == ["note", "tenure", "plan", "charges"] and out.loc[0, "note"] == "café"
+
+
+@pytest.mark.parametrize(("data", "name", "words"), [
+    (bytes(range(256)) * 20, "junk.csv", "binary"),
+    (b"", "empty.csv", "empty"),
+    (b"<html><body>no table</body></html>", "page.csv", "web page"),
+], ids=["binary-junk", "empty", "html"])
+def test_unreadable_prediction_uploads_get_a_clear_message(data: bytes, name: str, words: str) -> None:
+    from core.errors import IngestError
+
+    with pytest.raises(IngestError, match=words):
+        ml.read_rows(data, name)
+
+
+def test_ml_modules_import_in_one_direction() -> None:
+    # Given the import statements of every core.ml module (lazy ones included)
+    import ast
+    from pathlib import Path
+
+    root = Path(ml.__file__).parent
+    graph = {}
+    for path in root.glob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("core.ml."):
+                names.add(node.module.removeprefix("core.ml."))
+            elif isinstance(node, ast.ImportFrom) and node.module == "core.ml":
+                names |= {a.name for a in node.names}
+        graph[path.stem] = names & {p.stem for p in root.glob("*.py")}
+    # Then no module reaches itself (tune never imports train; __init__ is the facade on top)
+    del graph["__init__"]
+
+    def reaches(start: str, node: str, seen: set[str]) -> bool:
+        return any(n == start or (n not in seen and reaches(start, n, seen | {n})) for n in graph.get(node, ()))
+
+    assert [m for m in graph if reaches(m, m, set())] == []
+    assert "train" not in graph["tune"]
