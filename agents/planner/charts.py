@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agents.planner.parse import GROUP_SEP, Ctx, _agg, _pair, _value_group, missing_column
+from agents.planner.clarify import missing_column
+from agents.planner.parse import GROUP_SEP, Ctx, _agg, _pair, _value_group
 from agents.reply import ToolCall
 
 

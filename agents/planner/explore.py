@@ -3,7 +3,8 @@ duplicates and most frequent values."""
 
 from __future__ import annotations
 
-from agents.planner.parse import Ctx, missing_column, unknown_phrase
+from agents.planner.clarify import missing_column, unknown_phrase
+from agents.planner.parse import Ctx
 from agents.reply import ToolCall
 
 EDA = (

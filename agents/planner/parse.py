@@ -210,42 +210,6 @@ def _switch_dataset(ctx: Ctx) -> None:
     ctx.ds, ctx.mentions = other, _mentions(ctx.low, other, None)
 
 
-UNKNOWN_AFTER = r"\b(?:of|for|on|in|between|vs|versus|against|about)\s+(?:the\s+)?(?P<phrase>[\w' ]+?)" \
-                r"(?=\s+(?:and|by|per|in|vs|versus|against|across|from|with|for|on)\b|\s*[?.!,]|$)"
-
-
-def unknown_phrase(ctx: Ctx) -> str | None:
-    """A phrase that reads like a column name ("histogram of mean radius") but names no column of the dataset."""
-    for hit in re.finditer(UNKNOWN_AFTER, ctx.wording):
-        words = [w for w in hit.group("phrase").split() if w not in VOCABULARY and w not in STOP
-                 and w not in FILLER and "\x00" not in w]
-        if words and "\x00" not in hit.group("phrase"):
-            return " ".join(words)
-    return None
-
-
-FILLER = {"a", "an", "it", "this", "that", "these", "those", "them", "all", "my", "our", "your", "me", "us",
-          "dataset", "data", "table", "columns", "column", "chart", "plot", "graph", "histogram", "each", "every"}
-
-
-def where_column(ctx: Ctx, phrase: str) -> str:
-    """Which dataset has a column like `phrase`, said as a sentence (or that none has)."""
-    for other in ctx.schemas:
-        if other is not ctx.ds and _mentions(norm(phrase), other, None):
-            return f"{other.name} has a column like it: ask again naming {other.name}, or select it."
-    return "No dataset has a column by that name."
-
-
-def missing_column(ctx: Ctx, understood: str) -> None:
-    """Ask for the column(s) a recognised request needs, naming an unknown one if the message has it."""
-    name = ctx.ds.name if ctx.ds else "the dataset"
-    cols = ", ".join(ctx.ds.columns[:15]) if ctx.ds else ""
-    phrase = unknown_phrase(ctx)
-    found = f" Column {phrase!r} was not found in {name}. {where_column(ctx, phrase)}" if phrase else ""
-    ctx.clarify(f"I understood: {understood} of **{name}**, but I could not tell which column(s).{found} "
-                f"Which column did you mean? Columns of {name}: {cols}.")
-
-
 Rule = Callable[[Ctx], list[ToolCall] | None]
 
 AGG_WORDS = {"average": "avg", "avg": "avg", "mean": "avg", "sum": "sum", "total": "sum", "maximum": "max",

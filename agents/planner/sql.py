@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from agents.planner.parse import GROUP_SEP, Ctx, _agg, missing_column, unknown_phrase
+from agents.planner.clarify import missing_column, unknown_phrase
+from agents.planner.parse import GROUP_SEP, Ctx, _agg
 from agents.reply import ToolCall
 from core.duck import quote
 

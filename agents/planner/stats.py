@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agents.planner.parse import Ctx, _pair, _value_group, missing_column
+from agents.planner.clarify import missing_column
+from agents.planner.parse import Ctx, _pair, _value_group
 from agents.reply import ToolCall
 
 TESTS = (

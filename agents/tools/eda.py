@@ -81,7 +81,11 @@ def _correlation(name: str, frame: pd.DataFrame, _cols: list[str] | None) -> Too
                     title=f"Correlation in {name}")
     pairs = [(a, b, corr.loc[a, b]) for i, a in enumerate(corr.columns) for b in corr.columns[i + 1:]]
     pairs.sort(key=lambda p: -abs(p[2]) if pd.notna(p[2]) else 0)
-    text = "Strongest correlations: " + "; ".join(f"{a}–{b}: r = {r:.3f}" for a, b, r in pairs[:5])
+    if len(pairs) == 1:
+        a, b, r = pairs[0]
+        text = f"The Pearson correlation between {a} and {b} in {name} is r = {r:.3f}."
+    else:
+        text = "Strongest correlations: " + "; ".join(f"{a}–{b}: r = {r:.3f}" for a, b, r in pairs[:5])
     return ToolResult(text, table=corr.reset_index(names="column"), figure=fig)
 
 
