@@ -2,14 +2,22 @@
 
     python -m agents.mcp_server                       # stdio
     python -m agents.mcp_server --http --port 8765    # streamable HTTP at http://127.0.0.1:8765/mcp
+    MCP_TOKEN=... python -m agents.mcp_server --http --host 0.0.0.0   # any other bind needs a token
 
 Serves: every available tool (its pydantic JSON schema as the input schema), each dataset as
 two resources (`dataset://<name>/schema`, `dataset://<name>/preview`), and a prompt per specialist.
+
+Over HTTP the tools can train models and run SQL, so: a bind other than loopback refuses to start
+without MCP_TOKEN; with MCP_TOKEN set every request needs `Authorization: Bearer <token>` (compared in
+constant time, through the SDK's bearer-auth middleware); and the SDK's DNS-rebinding protection stays on
+for every bind, accepting only loopback Host names, the bound address and MCP_ALLOWED_HOSTS.
 """
 
 from __future__ import annotations
 
 import argparse
+import hmac
+import ipaddress
 import json
 import logging
 import sys
@@ -18,6 +26,10 @@ from typing import Any
 import anyio
 import mcp_types as types
 from mcp.server import Server
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
 
 from agents.specialists import SPECIALISTS
 from agents.tools import ToolResult, available, run_tool
@@ -144,20 +156,94 @@ async def _serve_stdio(server: Server) -> None:
         await server.run(read, write, server.create_initialization_options())
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+WILDCARD_BINDS = ("0.0.0.0", "::", "")  # noqa: S104 - listed to be excluded from the allowed Host names
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: a bind only this machine can reach."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class StaticToken:
+    """The SDK's TokenVerifier for one shared bearer token, compared in constant time."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token.encode()
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if hmac.compare_digest(token.encode(), self._token):
+            return AccessToken(token="", client_id="workbench", scopes=[])
+        return None
+
+
+def _host_name(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def transport_security(host: str, port: int, extra: list[str]) -> TransportSecuritySettings:
+    """DNS-rebinding protection for any bind: loopback names, the bound address (not a wildcard), `extra`."""
+    names = list(LOOPBACK_NAMES)
+    if host not in WILDCARD_BINDS and not is_loopback(host):
+        names.append(_host_name(host))
+    hosts = [h for n in names for h in (n, f"{n}:*")] + extra
+    origins = [f"{scheme}://{h}" for scheme in ("http", "https") for h in
+               [o for n in names for o in (n, f"{n}:*")] + extra]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
+                                     allowed_origins=origins)
+
+
+def http_app(server: Server, *, host: str, port: int, token: str | None = None,
+             allowed_hosts: list[str] | None = None) -> Starlette:
+    """The streamable-HTTP app: bearer token when `token` is set (required off loopback), Host/Origin checks.
+
+    Raises core.errors.InvalidInput for a non-loopback bind without a token.
+    """
+    from core.errors import InvalidInput
+
+    if not token and not is_loopback(host):
+        raise InvalidInput(f"Refusing to serve MCP on {host}: a bind other than loopback needs a token, because "
+                           "its tools can train models and run SQL.",
+                           hint="Set MCP_TOKEN to a long random secret (clients send 'Authorization: Bearer "
+                                "<token>'), or bind to 127.0.0.1.")
+    security = transport_security(host, port, allowed_hosts or [])
+    if not token:
+        return server.streamable_http_app(host=host, transport_security=security)
+    auth = AuthSettings(issuer_url=f"http://{_host_name(host if host not in WILDCARD_BINDS else '127.0.0.1')}"
+                                   f":{port}", resource_server_url=None)
+    return server.streamable_http_app(host=host, transport_security=security, auth=auth,
+                                      token_verifier=StaticToken(token))
+
+
 def main(argv: list[str] | None = None) -> None:
+    from core.config import get_settings
+    from core.errors import InvalidInput
+
     parser = argparse.ArgumentParser(prog="python -m agents.mcp_server", description=__doc__.splitlines()[0])
     parser.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address; other than loopback needs MCP_TOKEN")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)  # stdout belongs to the protocol on stdio
     server = build_server()
-    if args.http:
-        import uvicorn
-
-        uvicorn.run(server.streamable_http_app(host=args.host), host=args.host, port=args.port, log_level="warning")
-    else:
+    if not args.http:
         anyio.run(_serve_stdio, server)
+        return
+    import uvicorn
+
+    s = get_settings()
+    token = s.mcp_token.get_secret_value() if s.mcp_token else None
+    extra = [h.strip() for h in s.mcp_allowed_hosts.split(",") if h.strip()]
+    try:
+        app = http_app(server, host=args.host, port=args.port, token=token, allowed_hosts=extra)
+    except InvalidInput as exc:
+        parser.exit(2, f"error: {exc}\n")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

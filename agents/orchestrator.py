@@ -1,15 +1,15 @@
-"""`ask`: the one entry point. A message goes to a specialist, which acts through tools; the turn is stored."""
+"""`ask`: the one entry point. A message goes to a specialist, which acts through tools; the turn is stored.
+
+The top of the assistant: it uses the planner, the router and the LLM loop, and none of them uses it.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
 
-from agents import memory, planner, router
-from agents.planner import ToolCall
+from agents import intent, memory, planner, router
+from agents.reply import Reply, TextSink, ToolCall, ToolRun
 from agents.specialists import DEFAULT, SPECIALISTS, owner_of, settings_for
 from agents.tools import ToolResult, run_tool
 from core.config import get_settings
@@ -20,59 +20,6 @@ log = logging.getLogger(__name__)
 REFUSAL = ("I can't do that: the assistant has no tool that deletes or changes data or runs code, by design — "
            "it only reads, analyses and charts your data, and starts training jobs. To delete a dataset use the "
            "Datasets page; to run your own code use a notebook with the `core` library.")
-
-
-@dataclass
-class ToolRun:
-    """One tool call that ran in a turn."""
-
-    name: str
-    arguments: dict[str, Any]
-    agent: str
-    result: ToolResult
-
-    @property
-    def ok(self) -> bool:
-        return self.result.ok
-
-    def record(self) -> dict[str, Any]:
-        return {"name": self.name, "arguments": self.arguments, "agent": self.agent, **self.result.record()}
-
-
-@dataclass
-class Reply:
-    """The assistant's answer to one message."""
-
-    text: str
-    agent: str
-    mode: Literal["offline", "llm"]
-    tool_runs: list[ToolRun] = field(default_factory=list)
-    handoffs: list[str] = field(default_factory=list)
-    conversation_id: str | None = None
-    elapsed_s: float = 0.0
-
-    @property
-    def agent_name(self) -> str:
-        return SPECIALISTS[self.agent].name
-
-    @property
-    def tool_calls(self) -> list[ToolCall]:
-        return [ToolCall(name=r.name, arguments=r.arguments) for r in self.tool_runs]
-
-    @property
-    def tables(self) -> list[Any]:
-        return [r.result.table for r in self.tool_runs if r.result.table is not None]
-
-    @property
-    def figures(self) -> list[Any]:
-        return [r.result.figure for r in self.tool_runs if r.result.figure is not None]
-
-    @property
-    def job_ids(self) -> list[str]:
-        return [r.result.job_id for r in self.tool_runs if r.result.job_id]
-
-
-TextSink = Callable[[str], None]
 
 
 def llm_configured() -> bool:
@@ -113,16 +60,26 @@ def _answer(message: str, *, pinned: str | None, dataset_id: str | None, page: s
     if planner.forbidden(message):
         return _emit(Reply(text=REFUSAL, agent=pinned or DEFAULT, mode="offline"), on_text)
     if not llm_configured():
-        return _emit(answer_offline(message, pinned=pinned, dataset_id=dataset_id), on_text)
-    from agents import llm
-
+        return _emit(answer_offline(message, pinned=pinned, dataset_id=dataset_id, page=page), on_text)
     try:
-        return llm.answer(message, pinned=pinned, dataset_id=dataset_id, page=page, prior=prior, on_text=on_text)
+        return _answer_llm(message, pinned=pinned, dataset_id=dataset_id, page=page, prior=prior, on_text=on_text)
     except LLMError as exc:
         log.warning("LLM unavailable, answering offline: %s", exc)
-        reply = answer_offline(message, pinned=pinned, dataset_id=dataset_id)
+        reply = answer_offline(message, pinned=pinned, dataset_id=dataset_id, page=page)
         reply.text = f"⚠️ {exc} I answered with the offline planner instead.\n\n{reply.text}"
         return _emit(reply, on_text)
+
+
+def _answer_llm(message: str, *, pinned: str | None, dataset_id: str | None, page: str | None,
+                prior: list[dict[str, str]], on_text: TextSink | None) -> Reply:
+    """Route (unless pinned), decide from the message alone which tools it needs, then run the LLM loop."""
+    from agents import llm  # the openai SDK loads only when a model is configured
+
+    planned = [c.name for c in planner.plan(planner.context(message, dataset_id=dataset_id, page=page))]
+    agent = pinned or router.route_llm(message, [])
+    needed = intent.needed_tools(message, agent=agent, planned=planned)
+    return llm.answer(message, agent=agent, needed=needed, dataset_id=dataset_id, page=page, prior=prior,
+                      on_text=on_text)
 
 
 def _emit(reply: Reply, on_text: TextSink | None) -> Reply:
@@ -131,12 +88,16 @@ def _emit(reply: Reply, on_text: TextSink | None) -> Reply:
     return reply
 
 
-def answer_offline(message: str, *, pinned: str | None = None, dataset_id: str | None = None) -> Reply:
-    """Plan tool calls by rules, run them as the owning specialist (handing off from a pinned one if needed)."""
-    ctx = planner.context(message, dataset_id=dataset_id)
+def answer_offline(message: str, *, pinned: str | None = None, dataset_id: str | None = None,
+                   page: str | None = None) -> Reply:
+    """Plan tool calls by rules, run them as the owning specialist (handing off from a pinned one if needed).
+
+    When the planner is not sure what was meant, the reply says what it understood and asks.
+    """
+    ctx = planner.context(message, dataset_id=dataset_id, page=page)
     calls = planner.plan(ctx)
     if not calls:
-        return Reply(text=planner.explain_unmapped(ctx), agent=pinned or router.route_offline(message, []),
+        return Reply(text=ctx.clarification or planner.explain_unmapped(ctx), agent=pinned or router.route_offline(message, []),
                      mode="offline")
     agent, handoffs = router.route_offline(message, calls), []
     if pinned:
@@ -145,7 +106,7 @@ def answer_offline(message: str, *, pinned: str | None = None, dataset_id: str |
             handoffs.append(f"{pinned}->{agent}")
     enabled = settings_for(agent).enabled_tools
     runs = [ToolRun(name=c.name, arguments=c.arguments, agent=agent, result=_run(c, agent, enabled)) for c in calls]
-    return Reply(text=_compose(runs, handoffs), agent=agent, mode="offline", tool_runs=runs, handoffs=handoffs)
+    return Reply(text=_compose(runs, handoffs, ctx.notes), agent=agent, mode="offline", tool_runs=runs, handoffs=handoffs)
 
 
 def _run(call: ToolCall, agent: str, enabled: list[str]) -> ToolResult:
@@ -155,10 +116,11 @@ def _run(call: ToolCall, agent: str, enabled: list[str]) -> ToolResult:
     return run_tool(call.name, call.arguments, allowed=enabled)
 
 
-def _compose(runs: list[ToolRun], handoffs: list[str]) -> str:
+def _compose(runs: list[ToolRun], handoffs: list[str], notes: list[str]) -> str:
     parts = []
     for h in handoffs:
         src, dst = h.split("->")
         parts.append(f"_{SPECIALISTS[src].name} handed this to the {SPECIALISTS[dst].name}._")
+    parts += notes
     parts += [r.result.text if r.ok else f"⚠️ {r.result.text}" for r in runs]
     return "\n\n".join(parts)

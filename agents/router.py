@@ -5,26 +5,21 @@ from __future__ import annotations
 import logging
 import re
 
-from agents.planner import ToolCall
+from agents import intent
+from agents.llm_client import complete
+from agents.reply import ToolCall
 from agents.specialists import DEFAULT, SPECIALISTS, owner_of
 
 log = logging.getLogger(__name__)
 
-KEYWORDS: tuple[tuple[str, str], ...] = (
-    (r"\b(sql|query|select|join|group by|table)\b", "sql_expert"),
-    (r"\b(plot|chart|graph|visuali[sz]|histogram|scatter|heatmap|draw)\b", "visualization_expert"),
-    (r"\b(documents?|docs|pdf|cite|citation|report|paper|web|search)\b", "rag_assistant"),
-    (r"\b(train|model|predict|job|deploy|accuracy|xgboost|forest)\b", "ml_engineer"),
-    (r"\b(test|hypothes|significan|p[\s-]?value|anova|regression)\b", "data_scientist"),
-)
+KEYWORDS: tuple[tuple[str, str], ...] = tuple((pattern, key) for pattern, key, _ in intent.FAMILIES)
 
 
 def route_offline(message: str, calls: list[ToolCall]) -> str:
     """The owner of the first planned tool; else the first keyword family that matches; else the analyst."""
     if calls:
         return owner_of(calls[0].name)
-    low = message.lower()
-    return next((key for pattern, key in KEYWORDS if re.search(pattern, low)), DEFAULT)
+    return intent.family(message) or DEFAULT
 
 
 ROUTER_PROMPT = (
@@ -34,14 +29,11 @@ ROUTER_PROMPT = (
 
 
 def route_llm(message: str, calls: list[ToolCall]) -> str:
-    """Ask the LLM which specialist should answer; an odd answer falls back to the rules.
-
-    Raises LLMError when the endpoint fails (the orchestrator then answers offline).
+    """Ask the LLM which specialist should answer (it sees the user's message only); an odd answer falls back
+    to the rules. Raises LLMError when the endpoint fails (the orchestrator then answers offline).
     """
-    from agents import llm
-
-    answer = llm.complete([{"role": "system", "content": ROUTER_PROMPT},
-                           {"role": "user", "content": message}], max_tokens=10)
+    answer = complete([{"role": "system", "content": ROUTER_PROMPT},
+                       {"role": "user", "content": message}], max_tokens=10)
     key = re.sub(r"[^a-z_]", "", answer.strip().lower().replace(" ", "_"))
     if key in SPECIALISTS:
         return key

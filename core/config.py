@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     rag_chunk_overlap: int = Field(150, description="Characters shared by neighbouring chunks.")
     llm_max_tool_rounds: int = Field(8, description="Most tool-call rounds the agents make for one message.")
     llm_context_tokens: int = Field(12000, description="Token budget of the conversation memory sent to the LLM.")
+    llm_max_handoffs: int = Field(2, description="Most hand-offs between specialists in one answer.")
+    mcp_token: SecretStr | None = Field(
+        None, description="Bearer token the MCP HTTP server requires. Required for a bind other than loopback."
+    )
+    mcp_allowed_hosts: str = Field(
+        "", description="Extra Host header values the MCP HTTP server accepts (comma-separated, e.g. "
+        "'mcp.example.org,10.0.0.5:8765'); loopback names are always accepted."
+    )
     kaggle_username: str = Field("", description="Kaggle user name for dataset imports.")
     kaggle_key: SecretStr | None = Field(None, description="Kaggle API key for dataset imports.")
     kaggle_api_url: str = Field(
@@ -88,7 +96,7 @@ class Settings(BaseSettings):
         "Empty: $XDG_CONFIG_HOME/workbench/model-signing.key (~/.config/workbench/model-signing.key).",
     )
 
-    @field_validator("openai_api_key", "kaggle_key", "serpapi_api_key", mode="before")
+    @field_validator("openai_api_key", "kaggle_key", "serpapi_api_key", "mcp_token", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         """An empty variable (KEY=) means 'not set', not an empty key."""

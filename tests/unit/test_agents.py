@@ -274,7 +274,7 @@ def test_memory_keeps_the_newest_turns_within_the_token_budget() -> None:
 
 
 def test_agents_never_import_streamlit() -> None:
-    code = ("import sys, agents, agents.tools, agents.llm, agents.mcp_server, agents.router; "
+    code = ("import sys, agents, agents.tools, agents.llm, agents.mcp_server, agents.router, agents.planner; "
             "print('streamlit' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -240,3 +240,107 @@ def test_examples_use_the_datasets_own_columns_and_each_one_plans(tmp_path) -> N
     for example in examples:
         assert plan_offline(example, dataset_id=str(ds.id)), example
     assert examples_for(None) == list(EXAMPLES)
+
+
+# --- real datasets: the planner answers the question asked, or says what it understood and asks ---------
+
+
+@pytest.fixture
+def sklearn_sets(tmp_path):
+    """breast_cancer and diabetes from scikit-learn, ingested as the analyst would (diabetes is current)."""
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+
+    from core import datasets
+
+    made = {}
+    for name, loader in (("breast_cancer", load_breast_cancer), ("diabetes", load_diabetes)):
+        path = tmp_path / f"{name}.csv"
+        loader(as_frame=True).frame.to_csv(path, index=False)
+        made[name] = datasets.ingest_file(path, name=name)
+    return made
+
+
+def test_a_correlation_of_two_columns_named_with_mean_runs_a_correlation(sklearn_sets) -> None:
+    import agents
+
+    # Given columns whose names start with the word "mean"; When their correlation is asked
+    reply = agents.ask("what is the correlation between mean radius and mean area in breast_cancer?",
+                       dataset_id=str(sklearn_sets["diabetes"].id))
+    # Then a correlation of those two columns runs (not an AVG), and the answer gives r
+    assert [(c.name, c.arguments) for c in reply.tool_calls] == [("eda_analysis", {
+        "dataset": "breast_cancer", "analysis": "correlation", "columns": ["mean radius", "mean area"]})]
+    assert "r = 0.987" in reply.text and all(r.result.sql is None for r in reply.tool_runs)
+
+
+def test_a_column_of_another_dataset_is_used_and_the_answer_says_so(sklearn_sets) -> None:
+    import agents
+
+    # Given diabetes selected; When a histogram of a breast_cancer column is asked
+    reply = agents.ask("histogram of mean radius", dataset_id=str(sklearn_sets["diabetes"].id))
+    # Then the chart is drawn from breast_cancer and the reply says which dataset it used
+    assert reply.tool_calls[0].arguments == {"dataset": "breast_cancer", "kind": "histogram", "x": "mean radius"}
+    assert reply.figures and "not a column of diabetes" in reply.text and "breast_cancer" in reply.text
+
+
+@pytest.mark.parametrize("message", ["histogram of petal width", "box plot of petal width",
+                                     "average of petal width", "statistics of petal width",
+                                     "distribution of petal width"])
+def test_a_column_in_no_dataset_is_said_so_and_nothing_else_runs(sklearn_sets, message: str) -> None:
+    import agents
+
+    # When a column no dataset has is asked for
+    reply = agents.ask(message, dataset_id=str(sklearn_sets["breast_cancer"].id))
+    # Then nothing runs (no summary statistics of something else) and the reply names the missing column
+    assert reply.tool_runs == []
+    assert "I understood:" in reply.text and "no column 'petal width'" in reply.text
+    assert "No dataset has a column by that name" in reply.text
+
+
+def test_an_incomplete_request_says_what_was_understood_and_asks(sklearn_sets) -> None:
+    import agents
+
+    reply = agents.ask("t-test of mean radius", dataset_id=str(sklearn_sets["breast_cancer"].id))
+    assert reply.tool_runs == []
+    assert "I understood: a ttest_ind test of mean radius in **breast_cancer**" in reply.text
+    assert "Which column do you mean?" in reply.text
+
+
+@pytest.mark.parametrize("message", ["How many rows and columns does breast_cancer have?",
+                                     "how many columns are in breast_cancer", "what is the shape of breast_cancer"])
+def test_rows_and_columns_are_both_answered_in_the_sentence(sklearn_sets, message: str) -> None:
+    import agents
+
+    reply = agents.ask(message, dataset_id=str(sklearn_sets["diabetes"].id))
+    assert reply.tool_calls[0].name == "get_dataset_info"
+    assert "569 rows × 31 columns" in reply.text.split(".")[0]
+
+
+@pytest.mark.parametrize(("message", "page"), [("What does PTRATIO mean?", "Documents"),
+                                               ("What does PTRATIO mean?", None),
+                                               ("what is PTRATIO", "Documents"),
+                                               ("What does the document say about PTRATIO?", "Documents")])
+def test_on_the_documents_page_a_question_goes_to_the_documents_first(sklearn_sets, tmp_path, message: str,
+                                                                      page: str | None) -> None:
+    import agents
+    from core import rag
+
+    # Given a codebook document and a dataset selected
+    codebook = tmp_path / "codebook.txt"
+    codebook.write_text("Boston housing codebook.\n\nCRIM - per capita crime rate by town.\n\n"
+                        "PTRATIO - Pupil-teacher ratio by town.\n")
+    rag.add_document(codebook)
+    # When the question is asked from the sidebar of the Documents page (or as a definition anywhere)
+    reply = agents.ask(message, dataset_id=str(sklearn_sets["diabetes"].id), page=page)
+    # Then the documents answer it, not summary statistics of the dataset
+    assert [c.name for c in reply.tool_calls] == ["query_documents"] and reply.agent == "rag_assistant"
+    assert "Summary statistics" not in reply.text
+    if "say about" not in message:  # retrieval of framed questions is issue 19 item 4 (core.rag)
+        assert "Pupil-teacher ratio" in reply.text
+
+
+@pytest.mark.parametrize(("message", "tool"), [("histogram of bmi", "create_visualization"),
+                                               ("average bmi by sex", "sql_query")])
+def test_on_the_documents_page_a_plain_data_request_still_goes_to_the_data(sklearn_sets, message: str,
+                                                                           tool: str) -> None:
+    calls = planner.plan_offline(message, dataset_id=str(sklearn_sets["diabetes"].id), page="Documents")
+    assert calls and calls[0].name == tool
