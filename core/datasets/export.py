@@ -17,11 +17,16 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
-from core import duck, storage, versions
-from core.datasets import get_dataset
+from core import duck, storage
+from core.datasets import versions
+from core.datasets.store import get_dataset
+from core.datasets.views import view_sql
 from core.duck import quote
 from core.errors import InvalidInput
-from core.expressions import literal, validate
+from core.expressions import literal
+
+__all__ = ["EXCEL_MAX_COLUMNS", "EXCEL_MAX_ROWS", "FORMATS", "ExportFormat", "Exported", "export", "neutralised",
+           "view_sql", "write_excel"]
 
 ExportFormat = Literal["csv", "xlsx", "json", "parquet"]
 FORMATS: dict[str, tuple[str, str]] = {
@@ -41,23 +46,6 @@ class Exported:
     filename: str
     mime: str
     rows: int
-
-
-def view_sql(path: Path, columns: list[str], *, where: str | None = None, select: list[str] | None = None,
-             sort_by: str | None = None, descending: bool = False, limit: int | None = None) -> str:
-    """A SELECT over a version's file with a validated filter, column choice, sort and limit."""
-    chosen = select or columns
-    unknown = [c for c in chosen + ([sort_by] if sort_by else []) if c not in columns]
-    if unknown:
-        raise InvalidInput(f"Unknown column(s): {', '.join(unknown)}.", hint="Columns: " + ", ".join(columns[:30]))
-    sql = f"SELECT {', '.join(quote(c) for c in chosen)} FROM read_parquet({literal(str(path))})"
-    if where and where.strip():
-        sql += f" WHERE ({validate(where, columns, what='filter')})"
-    if sort_by:
-        sql += f" ORDER BY {quote(sort_by)} {'DESC' if descending else 'ASC'} NULLS LAST"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return sql
 
 
 def export(ref: uuid.UUID | str, fmt: str, *, version: int | None = None, where: str | None = None,

@@ -1,115 +1,79 @@
-"""Remote imports: a file from an http(s) URL, or from a Kaggle dataset.
+"""Imports: a local or uploaded file, an http(s) URL, or a file of a Kaggle dataset.
 
-Both download into DATA_DIR/tmp with the MAX_UPLOAD_MB cap enforced while streaming, then hand the
-file to `datasets.ingest_file`, which detects the type from the content. The temporary download is
-removed whatever happens.
+Every import reads into a pyarrow Table (`core.readers`) and hands it to `store.store_table`, which
+writes the Parquet file and the rows or nothing. Remote imports download into DATA_DIR/tmp first
+(URLs through `download`, which refuses internal addresses; Kaggle through its client), with the
+MAX_UPLOAD_MB cap enforced while streaming; the temporary download is removed whatever happens.
 """
 
 from __future__ import annotations
 
-import email.message
 import logging
 import shutil
-import time
 import uuid
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
-import httpx
-
-from core import storage
+from core import readers, storage
 from core.config import get_settings
-from core.datasets import default_name, ingest_file
-from core.errors import ConnectionFailed, IngestError, InvalidInput, TooLarge, UnsupportedFormat
+from core.datasets.download import check_url, download
+from core.datasets.store import check_size, default_name, store_table
+from core.errors import ConnectionFailed, IngestError, InvalidInput, NotFound
 from core.models.dataset import Dataset
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "workbench-importer/1.0"
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+def detect_file(path: str | Path, filename: str | None = None) -> readers.Detected:
+    """What a file looks like (format, delimiter, encoding, header, sheets) before importing it."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"No file at {path}.")
+    check_size(path.stat().st_size, what=f"The file {filename or path.name}")
+    return readers.detect(path, filename)
 
 
-def check_url(url: str) -> str:
-    """Return the URL stripped, or raise InvalidInput unless it is http(s) with a host."""
-    url = (url or "").strip()
-    parsed = urlparse(url)
-    if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc:
-        raise InvalidInput(f"{url or 'The URL'!r} is not an http(s) address.",
-                           hint="Paste a link starting with https:// that downloads a data file.")
-    return url
+def ingest_file(path: str | Path, *, name: str | None = None, **options: object) -> Dataset:
+    """Import a local file as a new dataset.
+
+    The format is detected from the content: CSV/TSV/TXT, Excel (.xlsx/.xls), JSON (records, columns,
+    JSON Lines), Parquet, Feather, optionally inside .gz or a single-file .zip. Options: delimiter,
+    encoding, header, quotechar, decimal, skip_bad_rows, sheet, password, member; `filename` names
+    the original file when `path` is a temporary copy.
+    Raises IngestError (empty, unreadable, too big once read), UnsupportedFormat, TooLarge, InvalidInput
+    (bad name), Conflict (name taken).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"No file at {path}.")
+    filename = str(options.pop("filename", None) or path.name)
+    check_size(path.stat().st_size, what=f"The file {filename}")
+    source = str(options.pop("source", "upload"))
+    detail = str(options.pop("source_detail", "") or filename)
+    result = readers.read(path, filename=filename, **options)
+    return store_table(result.table, name=name or default_name(filename), source=source,
+                       source_detail=detail, fmt=result.format, notes=result.notes)
 
 
-def download(url: str, target: Path) -> tuple[str, str]:
-    """Stream `url` into `target` under the size cap, timeout and redirect limit; return (filename, content type)."""
-    settings = get_settings()
-    limit = settings.max_upload_mb * 1024 * 1024
-    deadline = time.monotonic() + settings.url_timeout_s
+def ingest_upload(data: bytes, filename: str, *, name: str | None = None, **options: object) -> Dataset:
+    """Import bytes received from an upload widget; `filename` gives the default name."""
+    safe = storage.check_name(Path(filename).name if "/" not in filename and "\\" not in filename else filename,
+                              what="file name")
+    check_size(len(data), what=f"The file {safe}")
+    tmp = storage.area("tmp") / f"{uuid.uuid4().hex}-{safe}"
     try:
-        with httpx.Client(follow_redirects=True, max_redirects=settings.url_max_redirects,
-                          timeout=settings.url_timeout_s, headers={"User-Agent": USER_AGENT}) as client, \
-                client.stream("GET", url) as response:
-            _check_response(response, url)
-            declared = int(response.headers.get("content-length") or 0)
-            if declared > limit:
-                raise _too_large(declared, settings.max_upload_mb)
-            _stream(response, target, limit, deadline, settings.url_timeout_s)
-            return _filename(response), response.headers.get("content-type", "")
-    except httpx.TooManyRedirects as exc:
-        raise ConnectionFailed(f"{url} redirects more than {settings.url_max_redirects} times.",
-                               hint="Use the final download link, or raise URL_MAX_REDIRECTS.") from exc
-    except httpx.TimeoutException as exc:
-        raise ConnectionFailed(f"{url} did not answer within {settings.url_timeout_s:g} s.",
-                               hint="Try again later, or raise URL_TIMEOUT_S.") from exc
-    except httpx.UnsupportedProtocol as exc:
-        raise InvalidInput(f"{url} redirected to an address that is not http(s).") from exc
-    except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"{url} could not be reached: {exc}", hint="Check the address and your network.") from exc
-
-
-def _check_response(response: httpx.Response, url: str) -> None:
-    if response.status_code >= 400:
-        reason = response.reason_phrase or "error"
-        hint = "Check the address." if response.status_code == 404 else "The link may need a login or be expired."
-        raise ConnectionFailed(f"The server answered {response.status_code} {reason} for {url}.", hint=hint)
-    ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype in _HTML_TYPES:
-        raise UnsupportedFormat(f"{url} answered with a web page (HTML), not a data file.",
-                                hint="Open the page, copy the direct download link of the file and paste that.")
-
-
-def _stream(response: httpx.Response, target: Path, limit: int, deadline: float, timeout_s: float) -> None:
-    written = 0
-    with target.open("wb") as out:
-        for chunk in response.iter_bytes(1 << 20):
-            written += len(chunk)
-            if written > limit:
-                raise _too_large(written, limit // (1024 * 1024), partial=True)
-            if time.monotonic() > deadline:
-                raise ConnectionFailed(f"The download took longer than {timeout_s:g} s and was stopped.",
-                                       hint="Try a smaller file or raise URL_TIMEOUT_S.")
-            out.write(chunk)
-
-
-def _too_large(size: int, limit_mb: int, *, partial: bool = False) -> TooLarge:
-    what = "more than" if partial else ""
-    return TooLarge(f"The download is {what} {size / 1024 / 1024:.1f} MB, over the {limit_mb} MB limit.".replace(
-        "  ", " "), hint="Raise MAX_UPLOAD_MB in the settings or import a smaller file.")
-
-
-def _filename(response: httpx.Response) -> str:
-    disposition = response.headers.get("content-disposition", "")
-    if disposition:
-        msg = email.message.Message()
-        msg["content-disposition"] = disposition
-        name = msg.get_filename()
-        if name:
-            return Path(name).name
-    name = Path(unquote(response.url.path)).name
-    return name or "download"
+        tmp.write_bytes(data)
+        return ingest_file(tmp, name=name or default_name(safe), filename=safe, **options)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def import_url(url: str, *, name: str | None = None, **options: object) -> Dataset:
-    """Download an http(s) URL and import it; the type is detected from the content."""
+    """Download an http(s) URL and import it; the type is detected from the content.
+
+    Internal addresses are refused (InvalidInput) unless URL_ALLOW_PRIVATE or URL_ALLOWED_HOSTS
+    allow them; see `core.datasets.download`.
+    """
     url = check_url(url)
     tmp = storage.area("tmp") / f"url-{uuid.uuid4().hex}"
     try:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from core import duck, storage
-from core.datasets import get_dataset, schema_of
+from core.datasets.store import get_dataset, schema_of
 from core.db import session
 from core.duck import quote
 from core.errors import Conflict, NotFound
