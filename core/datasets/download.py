@@ -64,7 +64,7 @@ def refusal(address: IPAddress) -> str | None:
         return refusal(embedded)
     for what, flag in (("loopback", address.is_loopback), ("unspecified", address.is_unspecified),
                        ("link-local", address.is_link_local), ("multicast", address.is_multicast),
-                       ("private", address.is_private), ("reserved", address.is_reserved)):
+                       ("reserved", address.is_reserved), ("private", address.is_private)):
         if flag:
             return what
     return None if address.is_global else "not public"
