@@ -34,6 +34,11 @@ def read_csv(path: Path, filename: str, notes: list[str], **options: Any) -> pa.
     """Read delimited text into a Table; options as in `CsvOptions`."""
     opts = csv_options(path, options)
     _check_csv_options(opts)
+    if opts.encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig") and not _valid_utf8(path):
+        # pyarrow decodes a bad row's text as UTF-8 before the skip handler runs, so a Latin-1 byte in a
+        # ragged row made 'skip bad rows' fail; such files are read as Latin-1 from the start
+        notes.append(f"{filename} is not valid UTF-8; it was read as Latin-1.")
+        opts = opts.model_copy(update={"encoding": "latin-1"})
     _check_width(path, opts, filename)
     bad: list[BadRow] = []
 
@@ -90,6 +95,19 @@ def _row_number(path: Path, opts: CsvOptions, bad: BadRow) -> int | None:
     except (csv.Error, OSError):
         return None
     return None
+
+
+def _valid_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8 (streamed in 1 MB blocks)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _python_encoding(encoding: str) -> str:
