@@ -72,6 +72,23 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(200, description="Largest file, in megabytes, that may be imported.")
     url_timeout_s: float = Field(30.0, description="Seconds to wait for a URL import before giving up.")
     url_max_redirects: int = Field(5, description="Most redirects a URL import follows.")
+    url_allow_private: bool = Field(
+        False, description="Let URL imports reach loopback, private, link-local and other internal addresses "
+        "(only for deployments that import from their own network)."
+    )
+    url_allowed_hosts: str = Field(
+        "", description="Comma-separated host names or IP addresses that URL imports may reach even when "
+        "they resolve to internal addresses (e.g. 'files.intranet,10.0.0.5')."
+    )
+    import_max_cells: int = Field(
+        10_000_000, description="Most cells (rows x columns) read from a spreadsheet or a JSON file; a file "
+        "declaring or holding more is refused before it fills the memory."
+    )
+    import_max_json_depth: int = Field(64, description="Deepest nesting of objects and arrays accepted in JSON.")
+    import_max_memory_mb: int = Field(
+        4096, description="Most memory, in megabytes, a Parquet or Feather/Arrow file may declare or take once "
+        "read (their size on disk says little: compressed columns can expand a thousandfold)."
+    )
     sql_timeout_s: float = Field(30.0, description="Seconds a SQL query may run before it is stopped.")
     sql_max_rows: int = Field(10000, description="Default row limit of SQL query results.")
     job_heartbeat_timeout_s: int = Field(

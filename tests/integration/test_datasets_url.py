@@ -20,6 +20,7 @@ CSV = b"city;population\nLyon;522000\nNantes;320000\n"
 
 class Handler(BaseHTTPRequestHandler):
     """Routes: /data.csv, /noext (CSV without an extension), /html, /missing (404), /endless, /slow,
+    /trickle (a line every 0.5 s for 15 s),
     /redirect/<n> (n hops then the CSV), /loop (redirects forever), /ftp (redirect to ftp://)."""
 
     def log_message(self, *args: object) -> None:  # keep test output quiet
@@ -55,6 +56,17 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"a\n")
                 while True:
                     self.wfile.write(b"1\n" * 65536)
+            except (BrokenPipeError, ConnectionResetError):
+                return
+        elif path == "/trickle":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.end_headers()
+            try:
+                for i in range(30):
+                    self.wfile.write(f"{i}\n".encode())
+                    self.wfile.flush()
+                    time.sleep(0.5)
             except (BrokenPipeError, ConnectionResetError):
                 return
         elif path == "/slow":
@@ -97,6 +109,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[DataServer]:
     monkeypatch.setenv("MAX_UPLOAD_MB", "1")
     monkeypatch.setenv("URL_TIMEOUT_S", "2")
     monkeypatch.setenv("URL_MAX_REDIRECTS", "3")
+    monkeypatch.setenv("URL_ALLOWED_HOSTS", "127.0.0.1")  # the test server is on loopback, refused by default
     reload_settings()
     with DataServer() as running:
         yield running
@@ -134,6 +147,29 @@ def test_bad_urls_fail_with_a_message_and_leave_nothing(server: DataServer, path
     assert words.lower() in str(caught.value).lower()
     assert datasets.count_datasets() == 0
     assert not any(storage.area("tmp").iterdir())
+
+
+def test_a_slow_body_cannot_stretch_the_time_limit(server: DataServer) -> None:
+    # Given a server that keeps sending a line every half second (each read well inside the 2 s timeout)
+    started = time.monotonic()
+    # When it is imported, Then the import stops at the 2 s deadline, not when the body ends (15 s)
+    with pytest.raises(ConnectionFailed, match="2 s"):
+        datasets.import_url(server.url("/trickle"))
+    assert time.monotonic() - started < 3.5
+    assert datasets.count_datasets() == 0
+    assert not any(storage.area("tmp").iterdir())
+
+
+def test_loopback_is_refused_without_the_allow_list(server: DataServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the same local server, but no URL_ALLOWED_HOSTS
+    monkeypatch.setenv("URL_ALLOWED_HOSTS", "")
+    reload_settings()
+    # When it is imported, Then it is refused as an internal address, and allowed again with URL_ALLOW_PRIVATE
+    with pytest.raises(InvalidInput, match="loopback"):
+        datasets.import_url(server.url("/data.csv"))
+    monkeypatch.setenv("URL_ALLOW_PRIVATE", "true")
+    reload_settings()
+    assert datasets.import_url(server.url("/data.csv")).rows == 2
 
 
 @pytest.mark.parametrize("url", ["", "file:///etc/passwd", "ftp://example.org/x.csv", "javascript:alert(1)",

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import jobs
 from core import connections, datasets, versions
+from core.config import reload_settings
 from core.models import Dataset
 from tests.integration.test_datasets_url import DataServer
 
@@ -31,7 +32,9 @@ def texts(at: AppTest) -> str:
                     + [i.value for i in at.info] + [s.value for s in at.success])
 
 
-def test_url_import_from_a_local_server() -> None:
+def test_url_import_from_a_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("URL_ALLOWED_HOSTS", "127.0.0.1")  # loopback is refused unless allowed
+    reload_settings()
     with DataServer() as server:
         at = page().run()
         at.text_input(key="url-input").input(server.url("/data.csv")).run()

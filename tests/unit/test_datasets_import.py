@@ -169,6 +169,42 @@ def test_ragged_rows_can_be_skipped(tmp_path: Path) -> None:
     assert ds.rows == 2 and any("skipped" in n for n in ds.notes)
 
 
+def _latin1_ragged(tmp_path: Path) -> Path:
+    rows = ["id;name;city"] + [f"{i};Andr\xe9;Z\xfcrich" for i in range(1, 20)]
+    rows[10] = "10;Ren\xe9e;Gen\xe8ve;extra;fields"  # line 11: a ragged row with Latin-1 bytes in it
+    return write(tmp_path, "messy.csv", "\n".join(rows).encode("latin-1"))
+
+
+UI_OPTIONS = {"delimiter": ";", "header": True, "quotechar": '"', "decimal": "."}  # what the page always sends
+
+
+def test_skip_bad_rows_holds_when_utf8_is_forced_on_a_latin1_file(tmp_path: Path) -> None:
+    # Given a Latin-1 file with a ragged row, and the analyst forcing utf-8 with 'Skip bad rows' ticked
+    path = _latin1_ragged(tmp_path)
+    # When it is imported
+    ds = datasets.ingest_file(path, encoding="utf-8", skip_bad_rows=True, **UI_OPTIONS)
+    # Then the bad row is skipped (not "Expected 3 columns, got 5"), the text is decoded, and the notes say so
+    frame = datasets.load_frame(ds.id)
+    assert ds.rows == 18 and frame["city"].iloc[0] == "Z\xfcrich"
+    assert any("Latin-1" in n for n in ds.notes)
+    assert "1 row(s) with the wrong number of fields were skipped (first: row 11)." in ds.notes
+
+
+def test_a_ragged_row_is_named_by_its_line_when_not_skipped(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="Row 11 has 5 fields but the header has 3"):
+        datasets.ingest_file(_latin1_ragged(tmp_path), encoding="utf-8", skip_bad_rows=False, **UI_OPTIONS)
+    nothing_left()
+
+
+def test_skip_note_gives_the_row_number_when_values_span_lines(tmp_path: Path) -> None:
+    # Given a file read in multi-line mode (a quoted value with a line break), where pyarrow has no row numbers
+    data = b'a,b\n1,"two\nlines"\n3,4\n5,6,7\n8,9\n'
+    ds = datasets.ingest_file(write(tmp_path, "multi.csv", data), skip_bad_rows=True)
+    # Then the note names the real line of the skipped row, never 'row None'
+    assert ds.rows == 3
+    assert "1 row(s) with the wrong number of fields were skipped (first: row 5)." in ds.notes
+
+
 # ---------------------------------------------------------------- bad inputs
 
 def _zip_bomb() -> bytes:

@@ -1,0 +1,119 @@
+"""Columnar files: Parquet and Feather/Arrow IPC, read batch by batch under the memory limit.
+
+Compressed columns can expand a thousandfold, so the size on disk says little: the memory a file
+declares (Parquet metadata) is checked first, then the batches really read are added up and the read
+stops at IMPORT_MAX_MEMORY_MB. Damaged files of any kind end in an IngestError, never a raw Arrow error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from core.config import get_settings
+from core.errors import IngestError, TooLarge
+
+BATCH_ROWS = 65_536
+_WIDTHS = {"BOOLEAN": 1, "INT32": 4, "INT64": 8, "INT96": 12, "FLOAT": 4, "DOUBLE": 8, "BYTE_ARRAY": 4}
+# what reading a damaged file can raise from inside pyarrow (ArrowInvalid, ArrowIOError are among them)
+ARROW_ERRORS = (pa.ArrowException, OSError, ValueError, IndexError, KeyError, TypeError, OverflowError,
+                UnicodeDecodeError)
+
+
+def memory_limit() -> int:
+    """IMPORT_MAX_MEMORY_MB in bytes."""
+    return max(1, int(get_settings().import_max_memory_mb)) * 1024 * 1024
+
+
+def read_parquet(path: Path, filename: str, notes: list[str], **options: Any) -> pa.Table:
+    """Read a Parquet file after checking what its metadata declares."""
+    try:
+        with pq.ParquetFile(path) as pf:
+            _check_declared(_parquet_estimate(pf.metadata), filename)
+            return _collect(pf.iter_batches(batch_size=BATCH_ROWS), pf.schema_arrow, filename)
+    except (IngestError, MemoryError):
+        raise
+    except ARROW_ERRORS as exc:
+        raise _damaged(filename, "Parquet", exc) from exc
+
+
+def read_feather(path: Path, filename: str, notes: list[str], **options: Any) -> pa.Table:
+    """Read a Feather v2 / Arrow IPC file (or stream) batch by batch."""
+    try:
+        with pa.memory_map(str(path)) as source:
+            reader = _ipc_reader(source)
+            return _collect(_ipc_batches(reader), reader.schema, filename)
+    except (IngestError, MemoryError):
+        raise
+    except ARROW_ERRORS as exc:
+        raise _damaged(filename, "Feather/Arrow", exc) from exc
+
+
+def _ipc_reader(source: Any) -> Any:
+    try:
+        return pa.ipc.open_file(source)
+    except pa.ArrowInvalid:
+        source.seek(0)
+        return pa.ipc.open_stream(source)
+
+
+def _ipc_batches(reader: Any) -> Iterator[pa.RecordBatch]:
+    if isinstance(reader, pa.ipc.RecordBatchFileReader):
+        for i in range(reader.num_record_batches):
+            yield reader.get_batch(i)
+    else:
+        yield from reader
+
+
+def _collect(batches: Iterator[pa.RecordBatch], schema: pa.Schema, filename: str) -> pa.Table:
+    """The batches as one validated Table, stopping once they pass the memory limit."""
+    limit, used, kept = memory_limit(), 0, []
+    for batch in batches:
+        used += batch.get_total_buffer_size()
+        if used > limit:
+            raise _too_large(filename, used, partial=True)
+        kept.append(batch)
+    table = pa.Table.from_batches(kept, schema=schema)
+    table.validate(full=True)
+    return table
+
+
+def _parquet_estimate(meta: pq.FileMetaData) -> int:
+    """Bytes the decoded columns need at least: per chunk, values x width or the uncompressed size."""
+    total = 0
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for c in range(group.num_columns):
+            chunk = group.column(c)
+            width = _WIDTHS.get(chunk.physical_type, 8) + _string_width(chunk)
+            total += max(chunk.total_uncompressed_size, chunk.num_values * width)
+    return total
+
+
+def _string_width(chunk: Any) -> int:
+    """For text columns, the longest of the min/max statistics (a repeated long value decodes to copies)."""
+    stats = chunk.statistics if chunk.is_stats_set else None
+    if chunk.physical_type != "BYTE_ARRAY" or stats is None or not stats.has_min_max:
+        return 0
+    return max(len(str(stats.min)), len(str(stats.max)))
+
+
+def _check_declared(size: int, filename: str) -> None:
+    if size > memory_limit():
+        raise _too_large(filename, size)
+
+
+def _too_large(filename: str, size: int, *, partial: bool = False) -> TooLarge:
+    more = "more than " if partial else ""
+    return TooLarge(f"{filename} needs {more}{size / 2**20:,.0f} MB of memory once read, over the "
+                    f"{memory_limit() // 2**20:,} MB limit.",
+                    hint="Import fewer rows or columns, or raise IMPORT_MAX_MEMORY_MB.")
+
+
+def _damaged(filename: str, kind: str, exc: BaseException) -> IngestError:
+    detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return IngestError(f"{filename} is a damaged {kind} file: {detail}", hint="Export it again.")

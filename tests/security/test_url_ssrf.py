@@ -1,0 +1,182 @@
+"""URL imports never reach inside the network (SSRF): loopback, private, link-local, metadata, multicast,
+reserved and unspecified addresses in every spelling, behind redirects, and through DNS rebinding.
+
+A real HTTP server on 127.0.0.1 plays the internal service and records every request it gets; each
+payload must be refused with a clear message, leave no dataset and no temporary file, and never reach it.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from core import datasets, storage
+from core.config import reload_settings
+from core.datasets import download
+from core.errors import ConnectionFailed, InvalidInput
+
+SECRET = b"secret,value\ninternal,42\n"
+
+
+class InternalHandler(BaseHTTPRequestHandler):
+    """/secret.csv answers data; /to/<url> redirects to <url> (302, or 307 under /to307/)."""
+
+    hits: ClassVar[list[str]] = []
+
+    def log_message(self, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:
+        if self.path.startswith(("/to/", "/to307/")):
+            self.send_response(307 if self.path.startswith("/to307/") else 302)
+            self.send_header("Location", self.path.split("/", 2)[2])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        InternalHandler.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(len(SECRET)))
+        self.end_headers()
+        self.wfile.write(SECRET)
+
+
+@pytest.fixture
+def internal(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """The internal service's port; URL_TIMEOUT_S is short so an unreachable public address fails fast."""
+    monkeypatch.setenv("URL_TIMEOUT_S", "2")
+    reload_settings()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), InternalHandler)
+    server.daemon_threads = True
+    InternalHandler.hits = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+PAYLOADS = [
+    "http://127.0.0.1:{port}/secret.csv",
+    "http://localhost:{port}/secret.csv",
+    "http://LOCALHOST.:{port}/secret.csv",
+    "http://2130706433:{port}/secret.csv",
+    "http://0x7f000001:{port}/secret.csv",
+    "http://0x7f.1:{port}/secret.csv",
+    "http://127.1:{port}/secret.csv",
+    "http://0177.0.0.1:{port}/secret.csv",
+    "http://127.000.000.001:{port}/secret.csv",
+    "http://0.0.0.0:{port}/secret.csv",
+    "http://0:{port}/secret.csv",
+    "http://[::1]:{port}/secret.csv",
+    "http://[::]:{port}/secret.csv",
+    "http://[::ffff:127.0.0.1]:{port}/secret.csv",
+    "http://[::ffff:7f00:1]:{port}/secret.csv",
+    "http://[0:0:0:0:0:ffff:127.0.0.1]:{port}/secret.csv",
+    "http://[64:ff9b::7f00:1]:{port}/secret.csv",
+    "http://[2002:7f00:1::]:{port}/secret.csv",
+    "http://example.com@127.0.0.1:{port}/secret.csv",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[fd00:ec2::254]/latest/meta-data/",
+    "http://10.0.0.1/data.csv",
+    "http://172.16.0.1/data.csv",
+    "http://192.168.1.1/data.csv",
+    "http://100.64.0.1/data.csv",
+    "http://224.0.0.1/data.csv",
+    "http://240.0.0.1/data.csv",
+    "http://255.255.255.255/data.csv",
+    "http://[fe80::1]/data.csv",
+    "http://[fc00::1]/data.csv",
+    "http://[ff02::1]/data.csv",
+    "https://127.0.0.1:{port}/secret.csv",
+    "http://localhost:{port}/to/http://127.0.0.1:{port}/secret.csv",
+    "http://127.0.0.1:{port}/to307/http://[::1]:{port}/secret.csv",
+    "http://127.0.0.1:{port}/to/http://169.254.169.254/latest/meta-data/",
+    "http://127.0.0.1:{port}/to///127.0.0.1:{port}/secret.csv",
+]
+
+
+def _assert_nothing(internal: int) -> None:
+    assert InternalHandler.hits == []
+    assert datasets.count_datasets() == 0
+    assert not any(storage.area("tmp").iterdir())
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_internal_addresses_are_refused(internal: int, payload: str) -> None:
+    # When a URL pointing inside the network is imported
+    with pytest.raises(InvalidInput) as caught:
+        datasets.import_url(payload.format(port=internal))
+    # Then it is refused with a message saying why, and the internal service was never reached
+    assert "inside the network" in caught.value.message or "before '@'" in caught.value.message
+    assert "URL_ALLOWED_HOSTS" in caught.value.hint or "@" in caught.value.message
+    _assert_nothing(internal)
+
+
+REDIRECTS = [
+    "http://localhost:{port}/to/http://127.0.0.1:{port}/secret.csv",
+    "http://localhost:{port}/to307/http://2130706433:{port}/secret.csv",
+    "http://localhost:{port}/to/http://[::ffff:127.0.0.1]:{port}/secret.csv",
+    "http://localhost:{port}/to/http://169.254.169.254/latest/meta-data/",
+    "http://localhost:{port}/to/http://0.0.0.0:{port}/secret.csv",
+    "http://localhost:{port}/to///[::1]:{port}/secret.csv",
+]
+
+
+@pytest.mark.parametrize("payload", REDIRECTS)
+def test_a_redirect_from_an_allowed_host_to_an_internal_one_is_refused(
+        internal: int, payload: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given only the host name 'localhost' is allowed (a deployment's own file server)
+    monkeypatch.setenv("URL_ALLOWED_HOSTS", "localhost")
+    reload_settings()
+    # When it redirects to another internal address, Then that hop is vetted and refused
+    with pytest.raises(InvalidInput, match="inside the network"):
+        datasets.import_url(payload.format(port=internal))
+    _assert_nothing(internal)
+
+
+def test_dns_rebinding_cannot_switch_the_address_after_the_check(
+        internal: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a host name whose first answer is public and every later answer is loopback
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def rebinding(host: object, port: object, *args: object, **kwargs: object) -> list:
+        if host == "rebind.example":
+            answers.append("public" if not answers else "loopback")
+            return real("1.1.1.1" if len(answers) == 1 else "127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    # When it is imported, Then the connection goes to the vetted public address (unreachable here),
+    # never to the loopback answer a second lookup would give
+    with pytest.raises(ConnectionFailed):
+        datasets.import_url(f"http://rebind.example:{internal}/secret.csv")
+    assert answers == ["public"]
+    _assert_nothing(internal)
+
+
+@pytest.mark.parametrize(("address", "why"), [
+    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("0.0.0.0", "unspecified"), ("169.254.169.254", "link-local"),
+    ("10.1.2.3", "private"), ("::ffff:10.0.0.1", "private"), ("224.0.0.251", "multicast"),
+    ("240.0.0.1", "reserved"), ("100.64.0.1", "not public"), ("8.8.8.8", None), ("2606:4700::1111", None),
+])
+def test_address_policy(address: str, why: str | None) -> None:
+    import ipaddress
+
+    assert download.refusal(ipaddress.ip_address(address)) == why
+
+
+def test_allow_private_opens_internal_addresses(internal: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a deployment that imports from its own network
+    monkeypatch.setenv("URL_ALLOW_PRIVATE", "true")
+    reload_settings()
+    # When an internal URL is imported, Then it works (the setting is what keeps the default closed)
+    ds = datasets.import_url(f"http://127.0.0.1:{internal}/secret.csv")
+    assert datasets.load_frame(ds.id)["value"].tolist() == [42]
+    assert InternalHandler.hits == ["/secret.csv"]
