@@ -52,7 +52,9 @@ def _card(job: Job) -> None:
 def _actions(job: Job) -> None:
     if cancel_button(job, key=f"cancel-{job.id}"):
         _rerun_list()
-    if _retryable(job) and st.button("Retry", key=f"retry-{job.id}"):
+    help_text = ("Send the job again: its queue message seems lost" if job.status == "queued"
+                 else "Queue the job again")
+    if _retryable(job) and st.button("Retry", key=f"retry-{job.id}", help=help_text):
         jobs.retry(job.id)
         _rerun_list()
 
