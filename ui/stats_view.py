@@ -220,6 +220,8 @@ def _saved_results(ds: Dataset) -> None:
                                "adjusted p": r.p_adjusted, "effect size": r.effect_size,
                                "significant": r.significant, "saved": r.created, "conclusion": r.conclusion}
                               for r in rows])
+        if table["adjusted p"].isna().all():  # only results of a batch have one
+            table = table.drop(columns="adjusted p")
         show_table(table, key="stats-saved-table")
 
 

@@ -18,7 +18,7 @@ The modules, each importing only those above it:
 """
 
 from core.charts.custom import CHOICES, COLUMN_ARGS, COLUMN_LIST_ARGS, PX_FUNCTIONS, TYPED_ARGS
-from core.charts.export import ExportFailed, to_html, to_image
+from core.charts.export import ExportFailed, export_layout, to_html, to_image
 from core.charts.gallery import delete_chart, get_chart, list_charts, open_chart, rebuild_chart, save_chart
 from core.charts.make import BUILDERS, chart_info, make_chart
 from core.charts.source import Source, column, is_numeric, q
@@ -38,6 +38,6 @@ from core.charts.spec import (
 __all__ = [
     "AGGREGATIONS", "BUILDERS", "CHOICES", "COLUMN_ARGS", "COLUMN_LIST_ARGS", "KINDS", "LINE_BUCKETS",
     "MAX_CATEGORIES", "MAX_FACETS", "PAIR_POINTS", "PX_FUNCTIONS", "SEED", "TITLES", "TYPED_ARGS", "ChartSpec",
-    "ExportFailed", "Source", "chart_info", "column", "delete_chart", "get_chart", "is_numeric", "list_charts",
+    "ExportFailed", "Source", "chart_info", "column", "delete_chart", "export_layout", "get_chart", "is_numeric", "list_charts",
     "make_chart", "open_chart", "parse_spec", "q", "rebuild_chart", "save_chart", "to_html", "to_image",
 ]

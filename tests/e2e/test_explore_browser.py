@@ -51,3 +51,24 @@ def test_chart_and_sql_to_a_new_dataset(app, page, tmp_path: Path) -> None:
     wait_for_app(page)
     wait_for_cell(page, "864000")  # only the new dataset has this total
     page.wait_for_function(SELECTED_DATASET, arg="people_by_region", timeout=30_000)
+
+
+def test_the_gallery_name_follows_the_chart_kind(app, page, tmp_path: Path) -> None:
+    # Given a histogram on the Visualize page
+    csv = tmp_path / "towns.csv"
+    csv.write_text("town,people\nLyon,522000\nNantes,320000\nLille,236000\n")
+    upload_dataset(page, app, csv, shows="Nantes")
+    page.goto(app.page_url("Visualize"))
+    wait_for_app(page)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    name = page.get_by_label("Name in the gallery")
+    assert name.input_value() == "Histogram of people"
+    # When the chart becomes a scatter
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Chart").first.click()
+    page.get_by_role("option", name="Scatter", exact=True).click()
+    wait_for_app(page)
+    # Then the name field names the scatter ("people vs <x>", its title), not the histogram
+    page.wait_for_function("() => document.querySelector('input[aria-label=\"Name in the gallery\"]')"
+                           ".value.startsWith('people vs ')", timeout=30_000)
+    title = page.locator(".js-plotly-plot .gtitle").first.text_content()
+    assert name.input_value() == title

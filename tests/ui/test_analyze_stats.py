@@ -156,3 +156,15 @@ def test_the_title_follows_the_result_on_screen(sleep_dataset) -> None:
     at.selectbox(key="stats-test").select("mannwhitney").run()
     at.button(key="stats-run").click().run()
     assert at.text_input(key="stats-save-title").value.startswith("Mann-Whitney U")
+
+
+def test_batch_results_keep_numbers_shown_to_four_significant_digits(sleep_dataset) -> None:
+    at = run_welch(analyze().run())
+    at.button(key="stats-batch-add").click().run()
+    at.button(key="stats-batch-run").click().run()
+    assert not at.exception
+    table = next(d for d in at.dataframe if "p_adjusted" in d.value.columns)
+    assert table.value["p_value"].dtype.kind == "f"  # numbers, so the column sorts
+    config = json.loads(table.proto.columns)
+    assert {c: config[c]["type_config"]["format"] for c in ("statistic", "p_value", "p_adjusted")} == {
+        "statistic": "%.4g", "p_value": "%.4g", "p_adjusted": "%.4g"}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,6 +18,8 @@ import pytest
 
 from core import charts, datasets
 from core.errors import InvalidInput, NotFound
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -191,3 +197,60 @@ def test_a_long_series_is_aggregated_into_buckets_in_duckdb() -> None:
     assert len(fig.data[0].x) == charts.LINE_BUCKETS
     assert sum(fig.data[0].y) == n  # every row counted once
     assert "buckets" in fig.layout.title.subtitle.text
+
+
+def test_a_heatmap_with_long_row_labels_exports_them_whole() -> None:
+    # Given a pivot heatmap whose rows are long category names
+    labels = [f"group {i} " + "with a rather long descriptive label " * 3 for i in range(6)]
+    ds = datasets.store_table(pa.table({
+        "who": [label for label in labels for _ in "abcd"], "col": list("abcd") * 6,
+        "v": [float(i * j) for i in range(6) for j in range(4)],
+    }), name="long_labels", source="test")
+    fig = charts.make_chart("heatmap", ds.id, x="col", y="who", z="v")
+    # When it is exported as PNG
+    png = charts.to_image(fig, fmt="png")
+    # Then no label is cut at the left edge: the first pixel columns are background
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+    assert pixels[:, :4].min() == 255
+    assert pixels.shape[1] > 2 * 700  # widened for the labels (kaleido's default is 700 px at scale 2)
+    # And the figure itself is unchanged (the export lays out a copy)
+    assert fig.layout.width is None
+
+
+def test_the_export_layout_grows_margins_for_labels(shop) -> None:
+    fig = charts.make_chart("bar", shop.id, x="region")
+    laid_out = charts.export_layout(fig)
+    assert laid_out.layout.yaxis.automargin is True and laid_out.layout.xaxis.automargin is True
+    assert laid_out.layout.width is None  # short labels: kaleido's default size
+
+
+def test_without_chromium_the_export_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
+    # Given no browser where kaleido looks (a fresh process, BROWSER_PATH pointing at nothing)
+    script = ("import plotly.graph_objects as go\nfrom core import charts\n"
+              "try:\n    charts.to_image(go.Figure())\nexcept charts.ExportFailed as e:\n    print('refused:', e)\n")
+    env = {**os.environ, "BROWSER_PATH": str(tmp_path / "no-chromium"), "DATA_DIR": str(tmp_path)}
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=90)
+    # Then a clear refusal, quickly (it used to wait forever on kaleido's dead server thread)
+    assert "refused: No Chromium was found" in out.stdout, out.stderr[-2000:]
+    assert time.perf_counter() - started < 60
+
+
+def test_chart_modules_import_in_one_direction() -> None:
+    # spec <- source <- reduce <- builders <- make <- gallery <- export: no module imports one above it
+    from tests.unit.import_graph import circles, graph
+
+    edges = graph("core.charts")
+    assert circles(edges) == []
+    assert {m for m, deps in edges.items() if "core.charts" in deps} == set()  # nothing imports the package back
+    assert {m for m in edges if "core.charts.make" in edges[m]} == {"core.charts", "core.charts.gallery"}
+
+
+def test_the_package_keeps_the_public_names() -> None:
+    for name in ("make_chart", "chart_info", "save_chart", "list_charts", "get_chart", "open_chart", "rebuild_chart",
+                 "delete_chart", "to_html", "to_image", "parse_spec", "is_numeric", "KINDS", "AGGREGATIONS",
+                 "PX_FUNCTIONS", "MAX_CATEGORIES", "LINE_BUCKETS", "ExportFailed", "ChartSpec"):
+        assert name in charts.__all__ and hasattr(charts, name), name
