@@ -8,7 +8,7 @@ PORT ?= 8501
 WORKERS ?= 2
 THREADS ?= 2
 
-.PHONY: run dev test worker bench lint migrate install chromium clean
+.PHONY: run dev test worker bench lint docs migrate install chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+
+docs: install
+	$(BIN)/python -m tools.archdoc
 
 clean:
 	rm -rf $(VENV) .venv-bench-* data/tmp

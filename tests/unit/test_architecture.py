@@ -52,3 +52,42 @@ def test_no_exec_or_eval_anywhere() -> None:
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("exec", "eval"):
                     offenders.append(f"{f.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def test_no_import_circles() -> None:
+    from tools import importgraph
+
+    found = importgraph.circles(importgraph.build())
+    assert found == [], "modules that import each other (directly or round a loop): " + "; ".join(
+        " <-> ".join(c) for c in found)
+
+
+def test_the_circle_finder_sees_lazy_imports_and_ignores_type_checking(tmp_path: Path) -> None:
+    from tools import importgraph
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg import b\n")
+    (pkg / "b.py").write_text("def f():\n    from . import c\n")
+    (pkg / "c.py").write_text("import pkg.a\n")
+    (pkg / "d.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n")
+    (pkg / "e.py").write_text("from pkg.a import thing\n")
+    graph = importgraph.build(tmp_path, ["pkg"])
+    assert importgraph.circles(graph) == [["pkg.a", "pkg.b", "pkg.c"]]
+    assert graph["pkg.d"] == set() and graph["pkg.e"] == {"pkg.a"}
+
+
+def test_architecture_doc_shows_the_layers_as_the_code_has_them() -> None:
+    from tools import archdoc
+
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    assert archdoc.block("layers") in doc, "docs/architecture.md is out of date: run `make docs`"
+
+
+def test_layers_only_point_down() -> None:
+    from tools import importgraph
+
+    order = {layer: rank for rank, layer in enumerate(importgraph.LAYERS)}
+    upward = sorted((a, b) for a, b in importgraph.layer_edges() if order[b] <= order[a])
+    assert upward == []
