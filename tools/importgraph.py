@@ -85,6 +85,13 @@ def build(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> dict[str, se
     return graph
 
 
+def within(package: str, root: Path = ROOT) -> dict[str, set[str]]:
+    """The graph of one (sub)package, such as 'core.stats': its modules and the edges among them."""
+    graph = build(root, [package.split(".")[0]])
+    inside = {m for m in graph if m == package or m.startswith(package + ".")}
+    return {m: graph[m] & inside for m in inside}
+
+
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components with more than one module (Tarjan), each sorted."""
     index: dict[str, int] = {}
