@@ -78,8 +78,9 @@ def _answer_llm(message: str, *, pinned: str | None, dataset_id: str | None, pag
     planned = [c.name for c in planner.plan(planner.context(message, dataset_id=dataset_id, page=page))]
     agent = pinned or router.route_llm(message, [])
     needed = intent.needed_tools(message, agent=agent, planned=planned)
-    return llm.answer(message, agent=agent, needed=needed, dataset_id=dataset_id, page=page, prior=prior,
-                      on_text=on_text)
+    team = intent.needed_specialists(message, agent=agent, planned=planned)
+    return llm.answer(message, agent=agent, needed=needed, team=team, dataset_id=dataset_id, page=page,
+                      prior=prior, on_text=on_text)
 
 
 def _emit(reply: Reply, on_text: TextSink | None) -> Reply:
