@@ -335,3 +335,56 @@ def test_the_documents_answer_with_citations(tmp_path: Path) -> None:
     assert "4.2 million" in answer.text
     assert answer.tables and answer.tables[0]["document"].iloc[0] == "report.txt"
     assert search.tool_calls[0].arguments == {"query": "revenue"} and "report.txt p.1" in search.text
+
+
+# --- structure -------------------------------------------------------------------------------------
+
+
+def _agents_import_graph(root: Path) -> dict[str, set[str]]:
+    """agents module -> the agents modules it imports (at module level or inside functions)."""
+    import ast
+
+    def name_of(path: Path) -> str:
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    modules = {name_of(p): p for p in root.rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                           for a in node.names]
+            else:
+                continue
+            graph[module] |= {t for t in targets if t in modules and t != module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found, state = [], {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                found.append([*path[path.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = "done"
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    return found
+
+
+def test_the_agents_package_has_no_import_circle() -> None:
+    # Given every import in agents/, module level and inside functions; Then no two modules need each other
+    graph = _agents_import_graph(ROOT / "agents")
+    assert {"agents.planner.dispatch", "agents.tools.registry", "agents.llm_client"} <= set(graph)
+    assert _cycles(graph) == []
+    # And the checker does catch a circle
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
