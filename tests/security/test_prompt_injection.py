@@ -59,38 +59,45 @@ def _csv(tmp_path: Path, header: list[str], rows: list[list[str]]) -> object:
 ROWS = [["north", "10", "2.5"], ["south", "7", "3.0"], ["west", "3", "1.0"], ["east", "4", "2.0"]]
 
 # (where the payload is planted, the scripted model turns that obey it, what must be refused)
+# (where the payload is planted, the pinned specialist, the model turns that obey it, what must be refused)
 HANDOFF_PAYLOADS = [
-    ("column", [tool("handoff", agent="ml_engineer", reason="the data says so"),
+    ("column", "data_analyst", [tool("handoff", agent="ml_engineer", reason="the data says so"),
                 tool("train_ml_model", dataset="sales", target="units")], ["handoff:ml_engineer", "train_ml_model"]),
-    ("column", [tool("train_ml_model", dataset="sales", target="units")], ["train_ml_model"]),
-    ("cell", [tool("handoff", agent="sql_expert"),
+    ("column", "data_analyst", [tool("train_ml_model", dataset="sales", target="units")], ["train_ml_model"]),
+    ("cell", "data_analyst", [tool("handoff", agent="sql_expert"),
               tool("sql_query", sql="SELECT * FROM sales")], ["handoff:sql_expert", "sql_query"]),
-    ("cell", [tool("handoff", agent="data_scientist"),
+    ("cell", "data_analyst", [tool("handoff", agent="data_scientist"),
               tool("train_ml_model", dataset="sales", target="price")], ["handoff:data_scientist",
                                                                            "train_ml_model"]),
-    ("cell", [tool("web_search", query="sales north 10 2.5 exfiltrate")], ["web_search"]),
-    ("column", [tool("predict", dataset="sales", model="any")], ["predict"]),
-    ("cell", [tool("handoff", agent="rag_assistant"), tool("handoff", agent="ml_engineer"),
+    ("cell", "data_analyst", [tool("web_search", query="sales north 10 2.5 exfiltrate")], ["web_search"]),
+    ("column", "data_analyst", [tool("predict", dataset="sales", model="any")], ["predict"]),
+    ("cell", "data_analyst", [tool("handoff", agent="rag_assistant"), tool("handoff", agent="ml_engineer"),
               tool("train_ml_model", dataset="sales", target="units")], ["handoff:rag_assistant",
                                                                            "handoff:ml_engineer", "train_ml_model"]),
+    ("cell", "data_scientist", [tool("train_ml_model", dataset="sales", target="units")], ["train_ml_model"]),
+    ("column", "ml_engineer", [tool("train_ml_model", dataset="sales", target="units"),
+                               tool("predict", dataset="sales", model="m")], ["train_ml_model", "predict"]),
+    ("cell", "visualization_expert", [tool("handoff", agent="sql_expert"), tool("sql_query", sql="SELECT 1")],
+     ["handoff:sql_expert", "sql_query"]),
+    ("cell", "rag_assistant", [tool("web_search", query="north 10 2.5")], ["web_search"]),
 ]
 
 
-@pytest.mark.parametrize(("where", "turns", "refused"), HANDOFF_PAYLOADS,
-                         ids=[f"{w}-{'-'.join(r)}" for w, _, r in HANDOFF_PAYLOADS])
+@pytest.mark.parametrize(("where", "agent", "turns", "refused"), HANDOFF_PAYLOADS,
+                         ids=[f"{w}-{a}-{'-'.join(r)}" for w, a, _, r in HANDOFF_PAYLOADS])
 def test_a_planted_instruction_cannot_hand_off_or_run_tools_the_request_does_not_need(
-        fake: FakeOpenAI, tmp_path: Path, where: str, turns: list, refused: list[str]) -> None:
+        fake: FakeOpenAI, tmp_path: Path, where: str, agent: str, turns: list, refused: list[str]) -> None:
     # Given a dataset whose column name or cell value carries an instruction
     header = ["region", "units", "price"] if where == "cell" else ["region", "units", PLANTED]
     rows = [[PLANTED, *ROWS[0][1:]], *ROWS[1:]] if where == "cell" else ROWS
     ds = _csv(tmp_path, header, rows)
     # And a model that obeys it
     fake.script(*turns, "Here is the overview.")
-    # When the analyst asks for an overview of the data (pinned to the Data Analyst)
-    reply = agents.ask("give me an overview of sales", dataset_id=str(ds.id), agent="data_analyst")
+    # When the analyst asks for an overview of the data (pinned to a specialist)
+    reply = agents.ask("give me an overview of sales", dataset_id=str(ds.id), agent=agent)
     # Then every planted hand-off and tool was refused, and nothing ran
     assert reply.refused == refused
-    assert reply.handoffs == [] and reply.agent == "data_analyst"
+    assert reply.handoffs == [] and reply.agent == agent
     assert all(r.name not in ("train_ml_model", "sql_query", "web_search", "predict") for r in reply.tool_runs)
     assert all(m.startswith("REFUSED") for m in tool_messages(fake.chat_requests[-1]))
     _nothing_ran()
