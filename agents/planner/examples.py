@@ -18,7 +18,6 @@ EXAMPLES = (
 )
 
 
-
 def examples_for(dataset: Any | None) -> list[str]:
     """Example requests written with a dataset's own column names (the generic list without one)."""
     if dataset is None:
