@@ -51,7 +51,8 @@ def ask(message: str, *, conversation_id: str | None = None, dataset_id: str | N
     reply.elapsed_s = round(time.perf_counter() - started, 4)
     memory.add_message(conv.id, "assistant", reply.text, agent=reply.agent,
                        tool_calls=[r.record() for r in reply.tool_runs],
-                       meta={"mode": reply.mode, "handoffs": reply.handoffs, "elapsed_s": reply.elapsed_s})
+                       meta={"mode": reply.mode, "handoffs": reply.handoffs, "refused": reply.refused,
+                             "elapsed_s": reply.elapsed_s})
     return reply
 
 

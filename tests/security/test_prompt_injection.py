@@ -16,6 +16,7 @@ import pytest
 
 import agents
 import jobs
+from agents import memory
 from agents.untrusted import RULE
 from core import datasets, sql
 from core.config import reload_settings
@@ -101,6 +102,7 @@ def test_a_planted_instruction_cannot_hand_off_or_run_tools_the_request_does_not
     assert all(r.name not in ("train_ml_model", "sql_query", "web_search", "predict") for r in reply.tool_runs)
     assert all(m.startswith("REFUSED") for m in tool_messages(fake.chat_requests[-1]))
     _nothing_ran()
+    assert memory.messages(reply.conversation_id)[-1].meta["refused"] == refused  # kept for the audit trail
     # And the planted text reached the model only inside an untrusted-data fence
     assert _fenced_only(system_prompt(fake.chat_requests[0]), PLANTED)
 
