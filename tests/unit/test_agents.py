@@ -388,3 +388,22 @@ def test_the_agents_package_has_no_import_circle() -> None:
     assert _cycles(graph) == []
     # And the checker does catch a circle
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_statistics_in_replies_use_significant_digits(tmp_path: Path) -> None:
+    import re
+
+    # Given two groups far apart (p far below machine epsilon) and a weak difference
+    path = tmp_path / "groups.csv"
+    path.write_text("value,group,noise\n" + "".join(
+        f"{(100 if i % 2 else 0) + (i % 7) * 0.123456789},{'a' if i % 2 else 'b'},{(i * 37 % 11) / 3}\n"
+        for i in range(200)))
+    ds = datasets.ingest_file(path, name="groups")
+    # When t-tests run through the assistant
+    strong = agents.ask("t-test of value by group", dataset_id=str(ds.id))
+    weak = agents.ask("t-test of noise by group", dataset_id=str(ds.id))
+    # Then the p-value prints as R does, statistics with 3 significant digits, and no long float anywhere
+    assert "p < 2.2e-16" in strong.text, strong.text
+    assert re.search(r"\bt = -?\d+(\.\d{1,2})?, p", strong.text), strong.text
+    assert re.search(r"p = \d\.\d{1,4}(e-\d+)?\b", weak.text), weak.text
+    assert not re.search(r"\d\.\d{7,}", strong.text.split("Assumption")[0] + weak.text.split("Assumption")[0])
