@@ -52,3 +52,12 @@ def needed_tools(message: str, *, agent: str, planned: list[str]) -> set[str]:
     needed |= {t for pattern, _, tools in FAMILIES if re.search(pattern, low) for t in tools}
     needed |= {tool for tool, pattern in ACTIONS.items() if re.search(pattern, low)}
     return needed
+
+
+def needed_specialists(message: str, *, agent: str, planned: list[str]) -> set[str]:
+    """The specialists one answer may hand off to: the chosen one, the owners of the planned tools, and those
+    of the keyword families the message names."""
+    from agents.specialists import owner_of
+
+    low = message.lower()
+    return {agent} | {owner_of(t) for t in planned} | {key for pattern, key, _ in FAMILIES if re.search(pattern, low)}

@@ -88,6 +88,7 @@ class Session:
     messages: list[dict[str, Any]]
     ctx: str
     needed: set[str]
+    team: set[str]
     runs: list[ToolRun] = field(default_factory=list)
     handoffs: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
@@ -102,27 +103,26 @@ class Session:
         return [n for n in names if n != "sql_query"] if self.sql_failures >= 2 else names
 
     def handoff_targets(self) -> list[str]:
-        """Specialists a hand-off may go to: each brings a needed tool this one lacks, within the cap."""
+        """Specialists a hand-off may go to: those the request needs (its team), within the cap."""
         if len(self.handoffs) >= get_settings().llm_max_handoffs:
             return []
-        mine = set(SPECIALISTS[self.agent].tools)
-        return [key for key in SPECIALISTS if key != self.agent
-                and (set(settings_for(key).enabled_tools) & self.needed) - mine]
+        return [key for key in SPECIALISTS if key != self.agent and key in self.team]
 
     def tool_specs(self) -> list[dict[str, Any]]:
         capped = len(self.handoffs) >= get_settings().llm_max_handoffs
         return [t.spec() for t in available(self.tools()).values()] + ([] if capped else [HANDOFF])
 
 
-def answer(message: str, *, agent: str, needed: set[str], dataset_id: str | None, page: str | None,
-           prior: list[dict[str, str]], on_text: TextSink | None) -> Reply:
-    """Answer with the LLM and tools as `agent`, using only the `needed` tools (decided from the message).
+def answer(message: str, *, agent: str, needed: set[str], team: set[str], dataset_id: str | None,
+           page: str | None, prior: list[dict[str, str]], on_text: TextSink | None) -> Reply:
+    """Answer with the LLM and tools as `agent`, using only the `needed` tools and handing off only within
+    `team` (both decided from the user's message alone).
 
     Raises LLMError when the endpoint fails before any tool ran.
     """
     ctx = context(dataset_id, page)
     session = Session(agent=agent, messages=[*_fit(prior, ctx, message), {"role": "user", "content": message}],
-                      ctx=ctx, needed=set(needed))
+                      ctx=ctx, needed=set(needed), team=set(team))
     rounds = get_settings().llm_max_tool_rounds
     for _ in range(rounds):
         cfg = settings_for(session.agent)

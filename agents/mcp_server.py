@@ -189,7 +189,7 @@ def _host_name(host: str) -> str:
 def transport_security(host: str, port: int, extra: list[str]) -> TransportSecuritySettings:
     """DNS-rebinding protection for any bind: loopback names, the bound address (not a wildcard), `extra`."""
     names = list(LOOPBACK_NAMES)
-    if host not in WILDCARD_BINDS and not is_loopback(host):
+    if host not in WILDCARD_BINDS and _host_name(host) not in names:
         names.append(_host_name(host))
     hosts = [h for n in names for h in (n, f"{n}:*")] + extra
     origins = [f"{scheme}://{h}" for scheme in ("http", "https") for h in

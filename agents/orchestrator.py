@@ -51,7 +51,8 @@ def ask(message: str, *, conversation_id: str | None = None, dataset_id: str | N
     reply.elapsed_s = round(time.perf_counter() - started, 4)
     memory.add_message(conv.id, "assistant", reply.text, agent=reply.agent,
                        tool_calls=[r.record() for r in reply.tool_runs],
-                       meta={"mode": reply.mode, "handoffs": reply.handoffs, "elapsed_s": reply.elapsed_s})
+                       meta={"mode": reply.mode, "handoffs": reply.handoffs, "refused": reply.refused,
+                             "elapsed_s": reply.elapsed_s})
     return reply
 
 
@@ -78,8 +79,9 @@ def _answer_llm(message: str, *, pinned: str | None, dataset_id: str | None, pag
     planned = [c.name for c in planner.plan(planner.context(message, dataset_id=dataset_id, page=page))]
     agent = pinned or router.route_llm(message, [])
     needed = intent.needed_tools(message, agent=agent, planned=planned)
-    return llm.answer(message, agent=agent, needed=needed, dataset_id=dataset_id, page=page, prior=prior,
-                      on_text=on_text)
+    team = intent.needed_specialists(message, agent=agent, planned=planned)
+    return llm.answer(message, agent=agent, needed=needed, team=team, dataset_id=dataset_id, page=page,
+                      prior=prior, on_text=on_text)
 
 
 def _emit(reply: Reply, on_text: TextSink | None) -> Reply:

@@ -18,7 +18,6 @@ EXAMPLES = (
 )
 
 
-
 def examples_for(dataset: Any | None) -> list[str]:
     """Example requests written with a dataset's own column names (the generic list without one)."""
     if dataset is None:
@@ -39,7 +38,10 @@ def examples_for(dataset: Any | None) -> list[str]:
 
 
 def explain_unmapped(ctx: Ctx) -> str:
-    """What to say when no rule maps a message: why, and examples of what works."""
+    """What to say when no rule maps a message: the likeliest readings when it names columns, else why, and
+    examples of what works."""
+    if ctx.ds is not None and ctx.cols:
+        return readings(ctx)
     if ctx.ds is None:
         why = "There is no dataset yet, so I cannot look at data. Import one on the Datasets page."
     else:
@@ -47,3 +49,18 @@ def explain_unmapped(ctx: Ctx) -> str:
         why = (f"I could not turn that into an analysis of **{ctx.ds.name}** (columns: {cols}). Without an LLM "
                "configured I understand requests like these:")
     return why + "\n" + "\n".join(f"- {e}" for e in EXAMPLES)
+
+
+def readings(ctx: Ctx) -> str:
+    """The message names columns but no request: say so and offer the two likeliest readings."""
+    cols = ctx.cols[:2]
+    named = " and ".join(cols)
+    if len(cols) == 2:
+        options = [f"correlation between {cols[0]} and {cols[1]}", f"plot {cols[1]} vs {cols[0]}"]
+    elif ctx.ds.kinds.get(cols[0]) == "numeric":
+        options = [f"statistics of {cols[0]}", f"histogram of {cols[0]}"]
+    else:
+        options = [f"top values of {cols[0]}", f"bar chart of {cols[0]}"]
+    return (f"I understood that you mean {named} in **{ctx.ds.name}**, but not what to do with "
+            f"{'them' if len(cols) == 2 else 'it'}. Did you mean one of these?\n"
+            + "\n".join(f"- {o}" for o in options))

@@ -11,6 +11,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from agents.reply import ToolCall
@@ -51,9 +52,11 @@ class Ctx:
     notes: list[str] = field(default_factory=list)
     clarification: str | None = None
 
-    @property
+    @cached_property
     def wording(self) -> str:
-        """The message with named columns and the dataset name blanked (same length, so positions hold)."""
+        """The message with named columns and the dataset name blanked (same length, so positions hold).
+
+        Read only by the rules, after `context` has settled the dataset and the mentions."""
         chars = list(self.low)
         spans = [(m.start, m.end) for m in self.mentions] + ([self.ds_span] if self.ds_span else [])
         for start, end in spans:

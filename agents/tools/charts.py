@@ -21,7 +21,6 @@ class ChartArgs(DatasetArg):
         None, description="Aggregation of y per x (bar, line).")
 
 
-
 def create_visualization(args: ChartArgs) -> ToolResult:
     from core import charts
 

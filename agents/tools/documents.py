@@ -14,7 +14,6 @@ class QuestionArgs(Args):
     question: str = Field(description="The question to answer from the documents.")
 
 
-
 def query_documents(args: QuestionArgs) -> ToolResult:
     from core import rag
 

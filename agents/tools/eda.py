@@ -21,7 +21,6 @@ class EdaArgs(DatasetArg):
     columns: list[str] | None = Field(None, description="Columns to analyse (default: all suitable ones).")
 
 
-
 def _frame(ds_ref: str, columns: list[str] | None) -> tuple[Any, pd.DataFrame, list[str] | None]:
     from core import datasets
 

@@ -26,7 +26,6 @@ class PredictArgs(DatasetArg):
     model: str = Field(description="Model name or id.")
 
 
-
 def train_ml_model(args: TrainArgs) -> ToolResult:
     import jobs
 

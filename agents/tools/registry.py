@@ -80,15 +80,12 @@ class DatasetArg(Args):
     dataset: str = Field(description="Dataset name or id.")
 
 
-
-
 class QueryArgs(Args):
     query: str = Field(description="What to search for.")
 
 
 class NoArgs(Args):
     pass
-
 
 
 def execute(tool: Tool, arguments: dict[str, Any] | str | None) -> ToolResult:

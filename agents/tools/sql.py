@@ -11,7 +11,6 @@ class SqlArgs(Args):
     sql: str = Field(description="One read-only SELECT statement; tables are named after the datasets.")
 
 
-
 def sql_query(args: SqlArgs) -> ToolResult:
     from core import sql
 

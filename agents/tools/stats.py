@@ -20,7 +20,6 @@ TEST_ALIASES = {
 }
 
 
-
 class TestArgs(DatasetArg):
     test: str = Field(description="Test name: ttest_ind, mannwhitney, anova_oneway, chi2_independence, shapiro, "
                                   "pearson, spearman, ttest_1samp, ...")
@@ -53,7 +52,6 @@ def hypothesis_test(args: TestArgs) -> ToolResult:
     if res.recommendation:
         text += f" {res.recommendation}"
     return ToolResult(text, table=pd.DataFrame(rows))
-
 
 
 def _statistic(res: object) -> str:

@@ -135,4 +135,5 @@ def test_loopback_binds_keep_dns_rebinding_protection_and_a_set_token(tmp_path: 
         security = transport_security(host, 8765, [])
         assert security.enable_dns_rebinding_protection
         assert not any(h.startswith(("0.0.0.0", "[::]")) for h in security.allowed_hosts)
+    assert "127.0.0.2:*" in transport_security("127.0.0.2", 8765, []).allowed_hosts
     assert http_app(build_server(), host="127.0.0.1", port=8765) is not None

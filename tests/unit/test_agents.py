@@ -335,3 +335,75 @@ def test_the_documents_answer_with_citations(tmp_path: Path) -> None:
     assert "4.2 million" in answer.text
     assert answer.tables and answer.tables[0]["document"].iloc[0] == "report.txt"
     assert search.tool_calls[0].arguments == {"query": "revenue"} and "report.txt p.1" in search.text
+
+
+# --- structure -------------------------------------------------------------------------------------
+
+
+def _agents_import_graph(root: Path) -> dict[str, set[str]]:
+    """agents module -> the agents modules it imports (at module level or inside functions)."""
+    import ast
+
+    def name_of(path: Path) -> str:
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    modules = {name_of(p): p for p in root.rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                           for a in node.names]
+            else:
+                continue
+            graph[module] |= {t for t in targets if t in modules and t != module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found, state = [], {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                found.append([*path[path.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = "done"
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    return found
+
+
+def test_the_agents_package_has_no_import_circle() -> None:
+    # Given every import in agents/, module level and inside functions; Then no two modules need each other
+    graph = _agents_import_graph(ROOT / "agents")
+    assert {"agents.planner.dispatch", "agents.tools.registry", "agents.llm_client"} <= set(graph)
+    assert _cycles(graph) == []
+    # And the checker does catch a circle
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_statistics_in_replies_use_significant_digits(tmp_path: Path) -> None:
+    import re
+
+    # Given two groups far apart (p far below machine epsilon) and a weak difference
+    path = tmp_path / "groups.csv"
+    path.write_text("value,group,noise\n" + "".join(
+        f"{(100 if i % 2 else 0) + (i % 7) * 0.123456789},{'a' if i % 2 else 'b'},{(i * 37 % 11) / 3}\n"
+        for i in range(200)))
+    ds = datasets.ingest_file(path, name="groups")
+    # When t-tests run through the assistant
+    strong = agents.ask("t-test of value by group", dataset_id=str(ds.id))
+    weak = agents.ask("t-test of noise by group", dataset_id=str(ds.id))
+    # Then the p-value prints as R does, statistics with 3 significant digits, and no long float anywhere
+    assert "p < 2.2e-16" in strong.text, strong.text
+    assert re.search(r"\bt = -?\d+(\.\d{1,2})?, p", strong.text), strong.text
+    assert re.search(r"p = \d\.\d{1,4}(e-\d+)?\b", weak.text), weak.text
+    assert not re.search(r"\d\.\d{7,}", strong.text.split("Assumption")[0] + weak.text.split("Assumption")[0])

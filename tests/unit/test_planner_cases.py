@@ -344,3 +344,19 @@ def test_on_the_documents_page_a_plain_data_request_still_goes_to_the_data(sklea
                                                                            tool: str) -> None:
     calls = planner.plan_offline(message, dataset_id=str(sklearn_sets["diabetes"].id), page="Documents")
     assert calls and calls[0].name == tool
+
+
+@pytest.mark.parametrize(("message", "options"), [
+    ("what is the mean radius", ["statistics of mean radius", "histogram of mean radius"]),
+    ("mean radius and mean area?", ["correlation between mean radius and mean area",
+                                    "plot mean area vs mean radius"]),
+])
+def test_a_message_naming_only_columns_offers_the_two_likeliest_readings(sklearn_sets, message: str,
+                                                                         options: list[str]) -> None:
+    import agents
+
+    reply = agents.ask(message, dataset_id=str(sklearn_sets["breast_cancer"].id))
+    assert reply.tool_runs == [] and "I understood that you mean" in reply.text
+    assert all(f"- {o}" in reply.text for o in options)
+    for option in options:  # and each offered reading is one the planner maps
+        assert planner.plan_offline(option, dataset_id=str(sklearn_sets["breast_cancer"].id)), option
