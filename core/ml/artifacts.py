@@ -26,10 +26,12 @@ def library_versions() -> dict[str, str]:
     import numpy
     import pandas
     import sklearn
+    import skops
     import xgboost
 
     return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-            "xgboost": xgboost.__version__, "numpy": numpy.__version__, "pandas": pandas.__version__}
+            "xgboost": xgboost.__version__, "numpy": numpy.__version__, "pandas": pandas.__version__,
+            "skops": skops.__version__}
 
 
 SUFFIX = ".wbmodel"

@@ -10,6 +10,7 @@ from, which keeps additivity: base value + sum of the values = the model's outpu
 
 from __future__ import annotations
 
+import time
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ from core.ml.preprocess import DateParts, coerce_features
 from core.models.ml import MLModel
 
 SAMPLE_ROWS = 500  # rows of the test split explained by the fast explainers
+PILOT_ROWS = 20  # explained first, to time the model
+AGNOSTIC_PILOT_ROWS = 5
+BUDGET_SECONDS = 8.0  # the global summary explains as many sampled rows as fit in about this long
 AGNOSTIC_ROWS = 30  # ... and by the permutation explainer
 BACKGROUND_ROWS = 100
 AGNOSTIC_BACKGROUND = 25
@@ -71,15 +75,25 @@ def classes_of(model: MLModel) -> list[str]:
     return [str(c) for c in model.feature_schema.get("classes", [])]
 
 
-def explain_model(model_id: uuid.UUID | str, *, target_class: str | None = None,
-                  rows: int | None = None) -> Explanation:
-    """SHAP values of a random sample of the model's held-out test split (the size is in the result)."""
+def explain_model(model_id: uuid.UUID | str, *, target_class: str | None = None, rows: int | None = None,
+                  seconds: float = BUDGET_SECONDS) -> Explanation:
+    """SHAP values of a random sample of the model's held-out test split (the size is in the result).
+
+    The sample holds at most `rows` rows (500; 30 for the permutation explainer), fewer when a first
+    batch shows that the model is too slow to explain that many within about `seconds`.
+    """
     model = artifacts.get_model(model_id)
+    pipe = artifacts.load_pipeline(model)
     x_train, x_test, _ = split_frames(model)
-    method = method_for(model.algorithm)
-    limit = rows or (AGNOSTIC_ROWS if method == "permutation" else SAMPLE_ROWS)
+    limit = rows or (AGNOSTIC_ROWS if method_for(model.algorithm) == "permutation" else SAMPLE_ROWS)
     sample = _sample(x_test, limit)
-    result = _explain(model, x_train, sample, target_class)
+    pilot = PILOT_ROWS if method_for(model.algorithm) != "permutation" else AGNOSTIC_PILOT_ROWS
+    started = time.perf_counter()
+    result = _explain(model, pipe, x_train, sample.iloc[:pilot], target_class)
+    per_row = (time.perf_counter() - started) / len(result.data)
+    affordable = min(len(sample), max(pilot, int(seconds / max(per_row, 1e-9))))
+    if affordable > pilot:
+        result = _joined(result, _explain(model, pipe, x_train, sample.iloc[pilot:affordable], target_class))
     result.total_rows = len(x_test)
     return result
 
@@ -91,7 +105,7 @@ def explain_rows(model_id: uuid.UUID | str, frame: pd.DataFrame, *, target_class
         raise InvalidInput("There is no row to explain.", hint="Predict at least one row first.")
     x = coerce_features(frame, model.feature_schema, strict=True).reset_index(drop=True)
     x_train, _, _ = split_frames(model)
-    return _explain(model, x_train, x, target_class)
+    return _explain(model, artifacts.load_pipeline(model), x_train, x, target_class)
 
 
 def _sample(frame: pd.DataFrame, limit: int, seed: int = 0) -> pd.DataFrame:
@@ -100,8 +114,15 @@ def _sample(frame: pd.DataFrame, limit: int, seed: int = 0) -> pd.DataFrame:
     return frame.iloc[np.sort(np.random.default_rng(seed).choice(len(frame), limit, replace=False))]
 
 
-def _explain(model: MLModel, x_train: pd.DataFrame, x: pd.DataFrame, target_class: str | None) -> Explanation:
-    pipe = artifacts.load_pipeline(model)
+def _joined(first: Explanation, second: Explanation) -> Explanation:
+    first.values = np.vstack([first.values, second.values])
+    first.base_values = np.concatenate([first.base_values, second.base_values])
+    first.data = pd.concat([first.data, second.data], ignore_index=True)
+    return first
+
+
+def _explain(model: MLModel, pipe: Any, x_train: pd.DataFrame, x: pd.DataFrame,
+             target_class: str | None) -> Explanation:
     prep, estimator = pipe[:-1], pipe[-1]
     method = method_for(model.algorithm)
     background = _sample(x_train, AGNOSTIC_BACKGROUND if method == "permutation" else BACKGROUND_ROWS, seed=1)
@@ -115,7 +136,7 @@ def _explain(model: MLModel, x_train: pd.DataFrame, x: pd.DataFrame, target_clas
                              hint="Permutation importance above still shows which features matter.") from exc
     values, base, chosen = _pick_class(model, values, base, target_class)
     grouped = values @ _groups(prep, list(x.columns), encoded.shape[1])
-    return Explanation(str(model.id), list(x.columns), grouped, np.broadcast_to(base, (len(x),)).astype(float),
+    return Explanation(str(model.id), list(x.columns), grouped, np.array(np.broadcast_to(base, (len(x),)), float),
                        x.reset_index(drop=True), _output_label(model, method, chosen), method, len(x), chosen)
 
 

@@ -317,7 +317,7 @@ def test_shap_summary_samples_large_test_splits_and_draws_every_label() -> None:
     from core.ml import explain
 
     run = ml.train(store(churn(3000)), target="churn", models=["decision_tree"], cv=2)
-    expl = explain.explain_model(run.best_model_id, rows=200)
+    expl = explain.explain_model(run.best_model_id, rows=200, seconds=120)
     assert len(expl.data) == 200 and expl.total_rows == 600 and expl.sampled
     assert "random sample of 200 of the 600 test rows" in explain.caption(expl)
     assert expl.target_class == "yes" and expl.output == "probability of 'yes'"
@@ -325,12 +325,15 @@ def test_shap_summary_samples_large_test_splits_and_draws_every_label() -> None:
     assert set(figures) == {"SHAP importance", "SHAP beeswarm"}
     assert list(figures["SHAP importance"].layout.yaxis.ticktext) == list(reversed(
         [expl.features[i] for i in np.argsort(-np.abs(expl.values).mean(axis=0), kind="stable")]))
-    no = explain.explain_model(run.best_model_id, rows=200, target_class="no")
+    no = explain.explain_model(run.best_model_id, rows=200, seconds=120, target_class="no")
     assert np.allclose(no.values, -expl.values)  # two classes: what pushes towards "no" pushes away from "yes"
     waterfall = explain.waterfall_figure(expl, 0)
     assert waterfall.data[0].measure[-1] == "total" and waterfall.data[0].base == pytest.approx(expl.base_values[0])
     with pytest.raises(InvalidInput, match="not a class"):
         explain.explain_model(run.best_model_id, target_class="maybe")
+    # And a model too slow for the time budget is explained on fewer rows, which the caption says
+    quick = explain.explain_model(run.best_model_id, rows=200, seconds=0)
+    assert len(quick.data) == explain.PILOT_ROWS and "sample of 20 of the 600" in explain.caption(quick)
 
 
 def test_shap_for_a_model_agnostic_explainer_and_multiclass() -> None:
