@@ -39,7 +39,8 @@ def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> App:
     port = free_port()
     data = tmp / "appdata"
     env = {**os.environ, "DATA_DIR": str(data), "DATABASE_URL": "", "REDIS_URL": "", "OPENAI_API_KEY": "",
-           "CHROMA_HOST": "", "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+           "CHROMA_HOST": "", "PYTHONUNBUFFERED": "1",
+           "MODEL_KEY_FILE": str(tmp / "keys" / "model-signing.key"), **(extra_env or {})}
     log = open(tmp / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "Home.py"), "--server.port", str(port),
