@@ -32,11 +32,16 @@ def memory_limit() -> int:
 def read_parquet(path: Path, filename: str, notes: list[str], **options: Any) -> pa.Table:
     """Read a Parquet file after checking what its metadata declares."""
     try:
-        with pq.ParquetFile(path) as pf:
-            _check_declared(_parquet_estimate(pf.metadata), filename)
-            return _collect(pf.iter_batches(batch_size=BATCH_ROWS), pf.schema_arrow, filename)
-    except (IngestError, MemoryError):
+        with pq.ParquetFile(path) as first:
+            _check_declared(_parquet_estimate(first.metadata), filename)
+            schema = first.schema_arrow
+        text = [f.name for f in schema if _is_text(f.type)]
+        with pq.ParquetFile(path, read_dictionary=text) as pf:
+            return _collect(_decoded(pf.iter_batches(batch_size=BATCH_ROWS), schema), schema, filename)
+    except IngestError:
         raise
+    except MemoryError as exc:  # includes ArrowMemoryError: a damaged header asking for an impossible buffer
+        raise _damaged(filename, "Parquet", exc) from exc
     except ARROW_ERRORS as exc:
         raise _damaged(filename, "Parquet", exc) from exc
 
@@ -47,8 +52,10 @@ def read_feather(path: Path, filename: str, notes: list[str], **options: Any) ->
         with pa.memory_map(str(path)) as source:
             reader = _ipc_reader(source)
             return _collect(_ipc_batches(reader), reader.schema, filename)
-    except (IngestError, MemoryError):
+    except IngestError:
         raise
+    except MemoryError as exc:  # includes ArrowMemoryError: a damaged header asking for an impossible buffer
+        raise _damaged(filename, "Feather/Arrow", exc) from exc
     except ARROW_ERRORS as exc:
         raise _damaged(filename, "Feather/Arrow", exc) from exc
 
@@ -69,14 +76,55 @@ def _ipc_batches(reader: Any) -> Iterator[pa.RecordBatch]:
         yield from reader
 
 
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) or \
+        pa.types.is_large_binary(kind)
+
+
+def _decoded(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Text columns arrive dictionary-encoded (small whatever they repeat); each batch is decoded only after
+    the bytes it will take are added to the running total, so one long value repeated cannot blow up."""
+    used, limit = 0, memory_limit()
+    for batch in batches:
+        columns = []
+        for i, field in enumerate(schema):
+            column = batch.column(i)
+            if pa.types.is_dictionary(column.type) and not pa.types.is_dictionary(field.type):
+                used += _decoded_bytes(column)
+                if used > limit:
+                    raise MemoryBudget(used)
+                column = column.cast(field.type)
+            columns.append(column)
+        yield pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def _decoded_bytes(column: pa.DictionaryArray) -> int:
+    """How many bytes of values a dictionary column becomes once decoded."""
+    import pyarrow.compute as pc
+
+    lengths = pc.binary_length(column.dictionary).take(column.indices.fill_null(0))
+    return int(pc.sum(lengths).as_py() or 0)
+
+
+class MemoryBudget(Exception):
+    """Raised inside the batch stream when decoding would pass the memory limit."""
+
+    def __init__(self, used: int) -> None:
+        super().__init__(used)
+        self.used = used
+
+
 def _collect(batches: Iterator[pa.RecordBatch], schema: pa.Schema, filename: str) -> pa.Table:
     """The batches as one validated Table, stopping once they pass the memory limit."""
     limit, used, kept = memory_limit(), 0, []
-    for batch in batches:
-        used += batch.get_total_buffer_size()
-        if used > limit:
-            raise _too_large(filename, used, partial=True)
-        kept.append(batch)
+    try:
+        for batch in batches:
+            used += batch.get_total_buffer_size()
+            if used > limit:
+                raise _too_large(filename, used, partial=True)
+            kept.append(batch)
+    except MemoryBudget as exc:
+        raise _too_large(filename, exc.used, partial=True) from exc
     table = pa.Table.from_batches(kept, schema=schema)
     table.validate(full=True)
     return table

@@ -33,8 +33,10 @@ def read_json(path: Path, filename: str, notes: list[str], **options: Any) -> pa
         records = _lines(path, filename)
         check_cells(len(records), _width(records, filename), filename, what="would make")
         try:
-            return flatten(pajson.read_json(path), notes)
-        except pa.ArrowInvalid as exc:
+            table = pajson.read_json(path)
+            table.schema.names  # noqa: B018 - names with invalid UTF-8 raise here, not later
+            return flatten(table, notes)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             log.info("pyarrow could not read %s as JSON Lines (%s); using the parsed records", filename, exc)
             return _table(records, filename, notes)
     try:

@@ -76,7 +76,12 @@ def normalise(table: pa.Table, notes: list[str], filename: str = "the file") -> 
                           hint="Select fewer columns before importing.")
     if table.num_rows == 0:
         raise IngestError(f"{filename} has no data rows.", hint="Choose a file with at least one row of data.")
-    names = unique_names([str(n) for n in table.column_names], notes)
+    try:
+        raw = [str(n) for n in table.column_names]
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{filename} has column names that are not valid text.",
+                          hint="Export it again with UTF-8 column names.") from exc
+    names = unique_names(raw, notes)
     table = table.rename_columns(names)
     empty = [f.name for f in table.schema if pa.types.is_null(f.type)]
     for name in empty:
