@@ -273,3 +273,45 @@ def test_duplicate_dataset_name_is_refused(csv_file: Path) -> None:
     with pytest.raises(WorkbenchError, match="already exists"):
         datasets.ingest_file(csv_file, name="sales")
     assert datasets.count_datasets() == 1
+
+
+# ---------------------------------------------------------------- structure
+
+LAYERS = {
+    "core.datasets": ["store", "views", "versions", "frames", "download", "importers", "export"],
+    "core.readers": ["sniff", "tables", "archives", "csvfile", "excel", "jsonfile", "columnar"],
+}
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside functions ('from pkg import sub' counts as pkg.sub)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(LAYERS))
+def test_the_datasets_family_imports_one_way(package: str) -> None:
+    # Given the package's modules, lowest first
+    order = LAYERS[package]
+    folder = Path(__file__).resolve().parents[2] / package.replace(".", "/")
+    assert sorted([*order, "__init__"]) == sorted(p.stem for p in folder.glob("*.py"))
+    offenders = []
+    for i, name in enumerate(order):
+        imported = _imports(folder / f"{name}.py")
+        # Then each imports only modules below it, never its package's facade, connections or a higher family
+        siblings = {m.removeprefix(f"{package}.").split(".")[0] for m in imported if m.startswith(f"{package}.")}
+        higher = sorted(s for s in siblings if s not in order[:i])  # a name of the facade counts as higher too
+        upward = sorted(m for m in imported if m.startswith(("core.connections", "core.importers", "core.export",
+                                                             "core.versions"))
+                        or (package == "core.readers" and m.startswith("core.datasets")))
+        if higher or upward:
+            offenders.append((name, higher, upward))
+    assert offenders == []
