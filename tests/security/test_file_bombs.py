@@ -205,6 +205,18 @@ def feather_zstd_zeros() -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def feather_one_batch() -> bytes:
+    """One zstd batch of 50 million zeros (400 MB): refused from its header, before it is decompressed."""
+    import numpy as np
+    import pyarrow as pa
+
+    batch = pa.record_batch({"z": np.zeros(50_000_000, dtype="int64")})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, batch.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+        writer.write_batch(batch)
+    return sink.getvalue().to_pybytes()
+
+
 def gz_far_cell_xlsx() -> bytes:
     return gzip.compress(xlsx_far_cell())
 
@@ -240,6 +252,7 @@ BOMBS = [
     (parquet_rle_zeros, "zeros.parquet", "MB of memory once read"),
     (parquet_long_strings, "strings.parquet", "MB of memory once read"),
     (feather_zstd_zeros, "zeros.feather", "MB of memory once read"),
+    (feather_one_batch, "one-batch.arrow", "needs 381 MB of memory once read"),
     (gz_far_cell_xlsx, "far.xlsx.gz", "declares 1,048,576 rows"),
     (zip_deep_json, "deep.zip", "more than 64 levels"),
     (csv_wide_header, "wide.csv", "more than 20,000 columns"),
