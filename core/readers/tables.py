@@ -1,8 +1,9 @@
 """Tables: what every reader hands back, cleaned (unique names, text for all-empty columns) and bounded.
 
 The limits live here too: the most columns a dataset may have, and the cell budget
-(IMPORT_MAX_CELLS) that formats whose size on disk says nothing about their size in memory
-(spreadsheets, JSON, columnar files) are checked against before they are materialised.
+(IMPORT_MAX_CELLS) that spreadsheets and sparse JSON records, whose size on disk says nothing about
+their size in memory, are checked against before they are materialised (columnar files have their
+own memory limit, see `columnar`).
 """
 
 from __future__ import annotations
