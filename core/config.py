@@ -81,8 +81,9 @@ class Settings(BaseSettings):
         "they resolve to internal addresses (e.g. 'files.intranet,10.0.0.5')."
     )
     import_max_cells: int = Field(
-        10_000_000, description="Most cells (rows x columns) read from a spreadsheet or a JSON file; a file "
-        "declaring or holding more is refused before it fills the memory."
+        10_000_000, description="Most cells (rows x columns) read from a spreadsheet sheet, or made by JSON "
+        "records whose keys differ (a mostly empty table); a file declaring or holding more is refused before "
+        "it fills the memory."
     )
     import_max_json_depth: int = Field(64, description="Deepest nesting of objects and arrays accepted in JSON.")
     import_max_memory_mb: int = Field(

@@ -168,9 +168,7 @@ def _fetch(url: str, out: BinaryIO, stop: threading.Event) -> tuple[str, str]:
     settings = get_settings()
     deadline = time.monotonic() + settings.url_timeout_s
     try:
-        with httpx.Client(follow_redirects=False, timeout=settings.url_timeout_s, trust_env=False,
-                          headers={"User-Agent": USER_AGENT}) as client:
-            return _follow(client, url, out, stop, deadline)
+        return _follow(url, out, stop, deadline)
     except httpx.TimeoutException as exc:
         raise ConnectionFailed(f"{url} did not answer within {settings.url_timeout_s:g} s.",
                                hint="Try again later, or raise URL_TIMEOUT_S.") from exc
@@ -178,15 +176,20 @@ def _fetch(url: str, out: BinaryIO, stop: threading.Event) -> tuple[str, str]:
         raise ConnectionFailed(f"{url} could not be reached: {exc}", hint="Check the address and your network.") from exc
 
 
-def _follow(client: httpx.Client, url: str, out: BinaryIO, stop: threading.Event,
-            deadline: float) -> tuple[str, str]:
-    """Request each hop at its vetted address; redirects are resolved and vetted like the first URL."""
-    limit = get_settings().url_max_redirects
+def _follow(url: str, out: BinaryIO, stop: threading.Event, deadline: float) -> tuple[str, str]:
+    """Request each hop at its vetted address; redirects are resolved and vetted like the first URL.
+
+    Each hop gets its own client, so a connection (and its TLS session for one host name) is never
+    reused for another host that happens to share the address.
+    """
+    settings = get_settings()
     current = url
-    for _hop in range(limit + 1):
+    for _hop in range(settings.url_max_redirects + 1):
         target = resolve(current)
-        with client.stream("GET", _pinned(target), headers={"Host": _host_header(target)},
-                           extensions=_sni(target)) as response:
+        with httpx.Client(follow_redirects=False, timeout=settings.url_timeout_s, trust_env=False,
+                          headers={"User-Agent": USER_AGENT}) as client, \
+                client.stream("GET", _pinned(target), headers={"Host": _host_header(target)},
+                              extensions=_sni(target)) as response:
             location = response.headers.get("location")
             if response.status_code in _REDIRECTS and location:
                 current = urljoin(current, location.strip())
@@ -194,15 +197,19 @@ def _follow(client: httpx.Client, url: str, out: BinaryIO, stop: threading.Event
             _check_response(response, url)
             _stream(response, out, stop, deadline)
             return _filename(response, target), response.headers.get("content-type", "")
-    raise ConnectionFailed(f"{url} redirects more than {limit} times.",
+    raise ConnectionFailed(f"{url} redirects more than {settings.url_max_redirects} times.",
                            hint="Use the final download link, or raise URL_MAX_REDIRECTS.")
 
 
 def _pinned(target: Target) -> httpx.URL:
     """The hop's URL with its host replaced by the vetted address."""
     parts = urlsplit(target.url)
-    return httpx.URL(scheme=target.scheme, host=str(target.address), port=target.port,
-                     raw_path=((parts.path or "/") + (f"?{parts.query}" if parts.query else "")).encode())
+    host = f"[{target.address}]" if target.address.version == 6 else str(target.address)
+    query = f"?{parts.query}" if parts.query else ""
+    try:
+        return httpx.URL(f"{target.scheme}://{host}:{target.port}{parts.path or '/'}{query}")
+    except httpx.InvalidURL as exc:
+        raise InvalidInput(f"{target.url} is not a valid address: {exc}", hint="Check the link.") from exc
 
 
 def _host_header(target: Target) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from core.config import get_settings
 from core.errors import IngestError, InvalidInput, TooLarge
 
 EXPANSION_FACTOR = 5  # archives may hold at most 5 x MAX_UPLOAD_MB of uncompressed data
+# what a damaged or unusual archive raises from zipfile, gzip and zlib
+ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError, ValueError)
 
 
 def expanded_limit() -> int:
@@ -41,7 +44,7 @@ def zip_members(path: Path) -> list[str]:
             return [i.filename for i in zf.infolist()
                     if not i.is_dir() and not i.filename.startswith("__MACOSX/")
                     and not Path(i.filename).name.startswith(".")]
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except ARCHIVE_ERRORS as exc:
         raise IngestError(f"{path.name} is a damaged zip archive.", hint="Download or export it again.") from exc
 
 
@@ -62,7 +65,7 @@ def extract(path: Path, fmt: str, filename: str, tmp_dir: Path, member: str | No
     try:
         with zipfile.ZipFile(path) as zf, zf.open(chosen) as src:
             _copy_capped(src, target, filename)
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as exc:
+    except ARCHIVE_ERRORS as exc:
         raise IngestError(f"{filename} could not be extracted: {exc}", hint="Zip it again without encryption.") from exc
     return Path(chosen).name, target
 
@@ -73,6 +76,6 @@ def _gunzip(path: Path, filename: str, tmp_dir: Path) -> tuple[str, Path]:
     try:
         with gzip.open(path, "rb") as src:
             _copy_capped(src, target, filename)
-    except (OSError, EOFError, ValueError) as exc:
+    except ARCHIVE_ERRORS as exc:
         raise IngestError(f"{filename} is a damaged gzip file: {exc}", hint="Download it again.") from exc
     return inner_name, target

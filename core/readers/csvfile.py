@@ -16,9 +16,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from core.errors import IngestError, InvalidInput
-from core.readers.sniff import SAMPLE_BYTES, CsvOptions, read_head, sniff_csv
+from core.readers.sniff import CsvOptions, sniff_csv
 from core.readers.tables import MAX_COLUMNS
 
+FIRST_LINE_BYTES = 16 * 1024 * 1024  # enough for MAX_COLUMNS long names; a longer first line is cut here
 BadRow = tuple[int | None, int, int, str]  # (row number, fields found, fields expected, text)
 
 
@@ -116,9 +117,9 @@ def _python_encoding(encoding: str) -> str:
 
 def _check_width(path: Path, opts: CsvOptions, filename: str) -> None:
     """Refuse a first line with more than MAX_COLUMNS fields before pyarrow builds a column per field."""
-    head = read_head(path, SAMPLE_BYTES)
-    text = codecs.getincrementaldecoder(_python_encoding(opts.encoding))(errors="replace").decode(head)
-    first = text.split("\n", 1)[0]
+    with path.open("rb") as fh:
+        head = fh.readline(FIRST_LINE_BYTES)
+    first = codecs.getincrementaldecoder(_python_encoding(opts.encoding))(errors="replace").decode(head)
     try:
         fields = next(csv.reader(io.StringIO(first), delimiter=opts.delimiter, quotechar=opts.quotechar or '"'), [])
     except csv.Error:

@@ -13,7 +13,7 @@ import logging
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -24,7 +24,7 @@ from core.readers.tables import check_cells, frame_to_table, max_cells
 
 log = logging.getLogger(__name__)
 
-Source = Path | io.BytesIO
+Source = BinaryIO
 
 
 def is_encrypted(path: Path) -> bool:
@@ -62,12 +62,13 @@ def sheet_names(path: Path, fmt: str = "excel") -> list[str]:
         if fmt == "xls":
             with pd.ExcelFile(path, engine="xlrd") as book:
                 return [str(s) for s in book.sheet_names]
-        _check_parts(path, path.name)
-        book = _open_xlsx(path)
-        try:
-            return [str(s) for s in book.sheetnames]
-        finally:
-            book.close()
+        with path.open("rb") as fh:
+            _check_parts(fh, path.name)
+            book = _open_xlsx(fh)
+            try:
+                return [str(s) for s in book.sheetnames]
+            finally:
+                book.close()
     except Exception as exc:  # damaged workbooks are reported when read
         log.info("could not list sheets of %s: %s", path.name, exc)
         return []
@@ -75,14 +76,13 @@ def sheet_names(path: Path, fmt: str = "excel") -> list[str]:
 
 def read_excel(path: Path, filename: str, notes: list[str], *, fmt: str, **options: Any) -> pa.Table:
     """Read one sheet (the first, or `sheet`) into a Table; `header=False` names columns column_N."""
-    source: Source = path
-    if is_encrypted(path):
-        source = _decrypt(path, options.get("password"), filename)
-        fmt = "excel"
+    encrypted = is_encrypted(path)
     header = options.get("header", True) is not False
     try:
-        sheets, sheet, frame = (_read_xls if fmt == "xls" else _read_xlsx)(source, filename, options.get("sheet"),
-                                                                           header)
+        # a file object, not a path: openpyxl refuses paths without an Excel extension (a .gz member's copy)
+        with _decrypt(path, options.get("password"), filename) if encrypted else path.open("rb") as source:
+            reader = _read_xlsx if encrypted or fmt != "xls" else _read_xls
+            sheets, sheet, frame = reader(source, filename, options.get("sheet"), header)
     except (InvalidInput, IngestError):
         raise
     except Exception as exc:  # openpyxl/xlrd raise many unrelated types for damaged files
@@ -108,8 +108,7 @@ def _pick(sheets: list[str], wanted: str | None, filename: str) -> str:
 def _read_xls(source: Source, filename: str, wanted: str | None, header: bool) -> tuple[list[str], str, pd.DataFrame]:
     import xlrd
 
-    contents = source.getvalue() if isinstance(source, io.BytesIO) else Path(source).read_bytes()
-    book = xlrd.open_workbook(file_contents=contents, on_demand=True)
+    book = xlrd.open_workbook(file_contents=source.read(), on_demand=True)
     try:
         sheets = [str(s) for s in book.sheet_names()]
         sheet = _pick(sheets, wanted, filename)
@@ -151,8 +150,7 @@ def _check_parts(source: Source, filename: str) -> None:
     except zipfile.BadZipFile as exc:
         raise IngestError(f"{filename} is a damaged Excel workbook.", hint="Open it in Excel and save it again.") from exc
     finally:
-        if isinstance(source, io.BytesIO):
-            source.seek(0)
+        source.seek(0)
     if total > expanded_limit():
         raise TooLarge(f"{filename} expands to {total / 2**20:,.0f} MB of XML, over the "
                        f"{expanded_limit() // 2**20} MB limit.", hint="Export the sheet as CSV, or raise MAX_UPLOAD_MB.")

@@ -23,6 +23,7 @@ from core.readers.tables import MAX_COLUMNS, check_cells, flatten, frame_to_tabl
 
 log = logging.getLogger(__name__)
 
+SPARSE_FACTOR = 4  # a table with 4 x more cells than values is mostly empty
 _HINT = "Use an array of records [{...}, ...], an object of equal-length arrays, or JSON Lines."
 
 
@@ -31,10 +32,12 @@ def read_json(path: Path, filename: str, notes: list[str], **options: Any) -> pa
     head = read_head(path, SAMPLE_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if head.startswith("{") and _looks_like_lines(head):
         records = _lines(path, filename)
-        check_cells(len(records), _width(records, filename), filename, what="would make")
+        _check_spread(records, filename)
         try:
-            return flatten(pajson.read_json(path), notes)
-        except pa.ArrowInvalid as exc:
+            table = pajson.read_json(path)
+            table.schema.names  # noqa: B018 - names with invalid UTF-8 raise here, not later
+            return flatten(table, notes)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             log.info("pyarrow could not read %s as JSON Lines (%s); using the parsed records", filename, exc)
             return _table(records, filename, notes)
     try:
@@ -105,13 +108,25 @@ def _json_lines_fallback(path: Path, filename: str, notes: list[str], exc: Excep
 
 def _table(records: list[dict[str, Any]], filename: str, notes: list[str]) -> pa.Table:
     """Records as a flattened Table, after checking how many cells their keys would spread over."""
-    check_cells(len(records), _width(records, filename), filename, what="would make")
+    _check_spread(records, filename)
     return flatten(frame_to_table(pd.json_normalize(records, sep=".")), notes)
 
 
-def _width(records: list[dict[str, Any]], filename: str) -> int:
-    """How many 'parent.child' columns the records flatten into (stops past MAX_COLUMNS)."""
+def _check_spread(records: list[dict[str, Any]], filename: str) -> None:
+    """Refuse records whose keys spread into a table over the cell budget that is mostly empty.
+
+    A dense table costs memory in proportion to the file (already capped); a sparse one, where each
+    record brings new keys, grows with rows x keys, so only that is held to IMPORT_MAX_CELLS.
+    """
+    width, values = _width(records, filename)
+    if len(records) * width > SPARSE_FACTOR * values:
+        check_cells(len(records), width, filename, what="would make")
+
+
+def _width(records: list[dict[str, Any]], filename: str) -> tuple[int, int]:
+    """How many 'parent.child' columns the records flatten into (stops past MAX_COLUMNS), and how many values."""
     keys: set[str] = set()
+    values = 0
     for record in records:
         stack: list[tuple[str, Any]] = [("", record)]
         while stack:
@@ -122,10 +137,11 @@ def _width(records: list[dict[str, Any]], filename: str) -> int:
                     stack.append((f"{name}.", value))
                 else:
                     keys.add(name)
+                    values += 1
             if len(keys) > MAX_COLUMNS:
                 raise TooLarge(f"{filename} has records with more than {MAX_COLUMNS:,} different fields.",
                                hint="Give the records the same fields, or import fewer of them.")
-    return len(keys)
+    return len(keys), values
 
 
 def _records(data: Any, filename: str, notes: list[str]) -> list[dict[str, Any]]:
@@ -138,7 +154,6 @@ def _records(data: Any, filename: str, notes: list[str]) -> list[dict[str, Any]]
     if isinstance(data, dict) and data:
         values = list(data.values())
         if all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1 and values[0]:
-            check_cells(len(values[0]), len(values), filename)
             return pd.DataFrame(data).to_dict("records")
         lists = [k for k, v in data.items() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
         if len(lists) == 1:

@@ -90,7 +90,7 @@ def _zip_kind(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as exc:
         raise IngestError(f"{path.name} is a damaged zip archive.", hint="Download or export it again.") from exc
     if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
         return "excel"

@@ -1,8 +1,9 @@
 """Tables: what every reader hands back, cleaned (unique names, text for all-empty columns) and bounded.
 
 The limits live here too: the most columns a dataset may have, and the cell budget
-(IMPORT_MAX_CELLS) that formats whose size on disk says nothing about their size in memory
-(spreadsheets, JSON, columnar files) are checked against before they are materialised.
+(IMPORT_MAX_CELLS) that spreadsheets and sparse JSON records, whose size on disk says nothing about
+their size in memory, are checked against before they are materialised (columnar files have their
+own memory limit, see `columnar`).
 """
 
 from __future__ import annotations
@@ -76,7 +77,12 @@ def normalise(table: pa.Table, notes: list[str], filename: str = "the file") -> 
                           hint="Select fewer columns before importing.")
     if table.num_rows == 0:
         raise IngestError(f"{filename} has no data rows.", hint="Choose a file with at least one row of data.")
-    names = unique_names([str(n) for n in table.column_names], notes)
+    try:
+        raw = [str(n) for n in table.column_names]
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{filename} has column names that are not valid text.",
+                          hint="Export it again with UTF-8 column names.") from exc
+    names = unique_names(raw, notes)
     table = table.rename_columns(names)
     empty = [f.name for f in table.schema if pa.types.is_null(f.type)]
     for name in empty:

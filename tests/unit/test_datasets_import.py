@@ -273,3 +273,94 @@ def test_duplicate_dataset_name_is_refused(csv_file: Path) -> None:
     with pytest.raises(WorkbenchError, match="already exists"):
         datasets.ingest_file(csv_file, name="sales")
     assert datasets.count_datasets() == 1
+
+
+def test_a_dense_json_over_the_cell_budget_still_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a cell budget smaller than a dense JSON file (every record has the same keys)
+    monkeypatch.setenv("IMPORT_MAX_CELLS", "1000")
+    reload_settings()
+    path = write(tmp_path, "dense.json", json.dumps([{"a": i, "b": {"c": i}} for i in range(2000)]).encode())
+    # Then it imports (its memory follows its size), while records that each bring new keys are refused
+    assert datasets.ingest_file(path).rows == 2000
+    sparse = write(tmp_path, "sparse.json", json.dumps([{f"k{i}": i} for i in range(100)]).encode())
+    with pytest.raises(TooLarge, match="100 rows x 100 columns"):
+        datasets.ingest_file(sparse)
+
+
+def test_a_workbook_inside_gzip_is_read(tmp_path: Path) -> None:
+    # Given an .xlsx compressed as .xlsx.gz (its extracted copy has no Excel extension)
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["city", "n"])
+    book.active.append(["Lyon", 1])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    # Then it is read like the workbook itself
+    ds = datasets.ingest_file(write(tmp_path, "cities.xlsx.gz", gzip.compress(buffer.getvalue())))
+    assert datasets.load_frame(ds.id)["city"].tolist() == ["Lyon"]
+
+
+def test_a_sheet_with_a_far_cell_and_a_false_dimension_reads_only_its_cells(tmp_path: Path) -> None:
+    # Given a sheet with cells at A1:B2 and one at XFD50, that declares only A1
+    import re
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for ref, value in {"A1": "x", "B1": "y", "A2": 1, "B2": 2, "XFD50": 3}.items():
+        book.active[ref] = value
+    buffer = io.BytesIO()
+    book.save(buffer)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', data)
+            dst.writestr(info.filename, data)
+    # Then only the columns holding values become columns (no 16,384-wide grid)
+    ds = datasets.ingest_file(write(tmp_path, "far.xlsx", out.getvalue()))
+    assert ds.columns == 3 and ds.rows == 2
+
+
+# ---------------------------------------------------------------- structure
+
+LAYERS = {
+    "core.datasets": ["store", "views", "versions", "frames", "download", "importers", "export"],
+    "core.readers": ["sniff", "tables", "archives", "csvfile", "excel", "jsonfile", "columnar"],
+}
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside functions ('from pkg import sub' counts as pkg.sub)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(LAYERS))
+def test_the_datasets_family_imports_one_way(package: str) -> None:
+    # Given the package's modules, lowest first
+    order = LAYERS[package]
+    folder = Path(__file__).resolve().parents[2] / package.replace(".", "/")
+    assert sorted([*order, "__init__"]) == sorted(p.stem for p in folder.glob("*.py"))
+    offenders = []
+    for i, name in enumerate(order):
+        imported = _imports(folder / f"{name}.py")
+        # Then each imports only modules below it, never its package's facade, connections or a higher family
+        siblings = {m.removeprefix(f"{package}.").split(".")[0] for m in imported if m.startswith(f"{package}.")}
+        higher = sorted(s for s in siblings if s not in order[:i])  # a name of the facade counts as higher too
+        upward = sorted(m for m in imported if m.startswith(("core.connections", "core.importers", "core.export",
+                                                             "core.versions"))
+                        or (package == "core.readers" and m.startswith("core.datasets")))
+        if higher or upward:
+            offenders.append((name, higher, upward))
+    assert offenders == []
