@@ -229,23 +229,23 @@ GROUP_SEP = r"\b(by|per|for each|for every|in each|across|grouped by|group by|br
 
 def rule_sql(ctx: Ctx) -> list[ToolCall] | None:
     text = re.sub(r"```(sql)?", " ", ctx.text, flags=re.IGNORECASE).strip()
-    hit = re.search(r"(?is)\b(select|with)\b\s.+\bfrom\b.+", text)
-    if not hit:
+    hit = re.search(r"(?i)\b(select|with)\b\s", text)  # then one scan for FROM: linear, unlike \s.+\bfrom\b.+
+    if not hit or not re.compile(r"(?is)\bfrom\b.").search(text, hit.end() + 1):
         return None
     if hit.start() > 0 and not re.search(r"(?i)\b(sql|query|run|execute)\b", text[: hit.start()]):
         return None
-    return ctx.call("sql_query", sql=hit.group(0).strip().rstrip(";").strip())
+    return ctx.call("sql_query", sql=text[hit.start():].strip().rstrip(";").strip())
 
 
 def rule_list_datasets(ctx: Ctx) -> list[ToolCall] | None:
-    if ctx.has(r"\b(which|what|list|show|available|my|all)\b.*\bdatasets\b|\bdatasets\b.*\b(do i have|available)\b"):
+    if ctx.has(r"(?m)^(?>.*?\b(which|what|list|show|available|my|all)\b).*\bdatasets\b|^(?>.*?\bdatasets\b).*\b(do i have|available)\b"):
         return ctx.call("list_datasets")
     return None
 
 
 def rule_job(ctx: Ctx) -> list[ToolCall] | None:
-    if ctx.has(r"\b(job|jobs|training|train run)\b.*\b(status|progress|done|finished|complete|ready|going|doing)\b"
-               r"|\b(status|progress)\b.*\b(job|jobs|training|model)\b|\bis (the |my )?(model|training) (done|ready)"):
+    if ctx.has(r"(?m)^(?>.*?\b(job|jobs|training|train run)\b).*\b(status|progress|done|finished|complete|ready|going|doing)\b"
+               r"|^(?>.*?\b(status|progress)\b).*\b(job|jobs|training|model)\b|\bis (the |my )?(model|training) (done|ready)"):
         job = re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", ctx.low)
         return ctx.call("get_job_status", job=job.group(0) if job else None)
     return None
@@ -259,7 +259,7 @@ def rule_documents(ctx: Ctx) -> list[ToolCall] | None:
     if not ctx.has(DOC_WORDS):
         return None
     if ctx.has(r"^(search|find|look up|locate|show)\b|\b(passages?|excerpts?|snippets?)\b|\bmention(s|ed)?\b"):
-        query = re.search(r"(?i)\b(?:for|about|on|mentioning|regarding|that mention)\s+(.+)$", ctx.text)
+        query = re.search(r"(?i)^(?>.*?\b(?:for|about|on|mentioning|regarding|that mention)\s+)(.+)", ctx.text.rstrip("\n").rsplit("\n", 1)[-1])
         return ctx.call("search_documents", query=(query.group(1) if query else ctx.text).strip(" ?.!"))
     question = re.sub(r"(?i)^(ask|check|query)\s+(the\s+)?(documents?|docs)\s*[:,\-]?\s*", "", ctx.text)
     return ctx.call("query_documents", question=question.strip() or ctx.text)
@@ -290,8 +290,8 @@ TESTS = (
     (r"\bspearman\b", "spearman", "pair"),
     (r"\bpearson\b|significant(ly)? correlat", "pearson", "pair"),
     (r"\bnormal(ly)?\b|normality|shapiro|gaussian|bell[\s\-]?(shaped|curve)", "shapiro", "value"),
-    (r"\b(differ|differs|different|difference|differences)\b.*\b(between|across|by|among)\b|"
-     r"\bcompare\b.*\b(between|across|by|among)\b", "anova_oneway", "value_group"),
+    (r"(?m)^(?>.*?\b(differ|differs|different|difference|differences)\b).*\b(between|across|by|among)\b|"
+     r"^(?>.*?\bcompare\b).*\b(between|across|by|among)\b", "anova_oneway", "value_group"),
 )
 
 
@@ -311,15 +311,15 @@ def rule_tests(ctx: Ctx) -> list[ToolCall] | None:
 
 
 def rule_predict(ctx: Ctx) -> list[ToolCall] | None:
-    hit = re.search(r"(?i)\b(?:predict|score|apply|use|run)\b.*?\b(?:with|using|apply|use|run)?\s*(?:the\s+)?"
-                    r"model\s+[\"'`]?(?P<model>[\w\-.:]+)", ctx.text)
+    hit = re.search(r"(?im)^(?>.*?\b(?:predict|score|apply|use|run)\b).*?"
+                    r"\bmodel\s+[\"'`]?(?P<model>[\w\-.:]+)", ctx.text)
     if not hit or ctx.ds is None or hit.group("model").lower() in ("to", "that", "for", "on", "which"):
         return None
     return ctx.call("predict", model=hit.group("model"))
 
 
 def rule_train(ctx: Ctx) -> list[ToolCall] | None:
-    if not ctx.has(r"\b(train|fit|build|create|make|develop)\b.*\b(model|classifier|regressor|regression|"
+    if not ctx.has(r"(?m)^(?>.*?\b(train|fit|build|create|make|develop)\b).*\b(model|classifier|regressor|regression|"
                    r"predictor|forest|xgboost)\b|\bpredict(s|ing|ion)?\b|\bforecast\b|\bclassify\b|"
                    r"\bmachine learning\b|\bautoml\b"):
         return None
@@ -488,8 +488,8 @@ def rule_eda(ctx: Ctx) -> list[ToolCall] | None:
 def rule_info(ctx: Ctx) -> list[ToolCall] | None:
     if ctx.ds is None:
         return None
-    if ctx.has(r"\bdescribe\b|\bcolumns\b|\bschema\b|\bfields\b|\bvariables\b|\bdata ?types\b|\bdtypes\b|"
-               r"\binfo(rmation)?\b|\bwhat('s| is) in\b|\bwhat does .* contain|\bhow big\b|\bsize of\b"):
+    if ctx.has(r"(?m)\bdescribe\b|\bcolumns\b|\bschema\b|\bfields\b|\bvariables\b|\bdata ?types\b|\bdtypes\b|"
+               r"\binfo(rmation)?\b|\bwhat('s| is) in\b|^(?>.*?\bwhat does ).*contain|\bhow big\b|\bsize of\b"):
         return ctx.call("get_dataset_info")
     return None
 
