@@ -7,6 +7,7 @@ from ui.charts_view import build_chart, chart_controls, download_buttons, render
 from ui.errors import guard
 from ui.layout import page_setup
 from ui.picker import pick_dataset
+from ui.safe import escape_markdown, sanitize_reply
 
 page_setup("Visualize", "📈")
 st.title("Visualize")
@@ -21,13 +22,13 @@ with build_tab:
             st.plotly_chart(fig, width="stretch", key="viz-chart")
             info = charts.chart_info(fig)
             if info["sampled"]:
-                st.caption("Drawn from " + "; ".join(info["notes"]) + " (computed in DuckDB).")
+                st.caption("Drawn from " + sanitize_reply("; ".join(info["notes"])) + " (computed in DuckDB).")
             download_buttons(fig, key="viz-current", name=fig.layout.title.text or kind)
             s1, s2 = st.columns([3, 1])
             name = s1.text_input("Name in the gallery", value=fig.layout.title.text or kind, key="viz-save-name")
             if s2.button("Save to gallery", type="primary", key="viz-save"):
                 saved = charts.save_chart(fig, name=name)
-                st.toast(f"Saved '{saved.name}' to the gallery")
+                st.toast(f"Saved '{escape_markdown(saved.name)}' to the gallery")
 
 with gallery_tab, guard():
     render_gallery()

@@ -8,6 +8,7 @@ import jobs
 from ui.errors import guard
 from ui.jobs import STATUS_ICON
 from ui.layout import page_setup
+from ui.safe import escape_markdown, sanitize_reply
 
 page_setup("Jobs", "⚙️")
 st.title("Jobs")
@@ -27,11 +28,11 @@ def job_list(status: str) -> None:
     for job in rows:
         with st.container(border=True):
             top, actions = st.columns([5, 1])
-            top.markdown(f"{STATUS_ICON.get(job.status, '')} **{job.title or job.kind}** · `{job.kind}` · "
+            top.markdown(f"{STATUS_ICON.get(job.status, '')} **{escape_markdown(job.title or job.kind)}** · `{job.kind}` · "
                          f"{job.status} · created {job.created:%Y-%m-%d %H:%M:%S} · attempts {job.attempts}")
             top.progress(min(max(job.progress, 0.0), 1.0), text=job.message or job.status)
             if job.error:
-                top.error(job.error)
+                top.error(sanitize_reply(job.error))
             if job.metrics and len(job.metrics) > 1:
                 numeric = pd.DataFrame(job.metrics).select_dtypes("number")
                 if not numeric.empty:

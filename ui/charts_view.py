@@ -14,6 +14,7 @@ from core import charts
 from core.errors import InvalidInput
 from core.models import Dataset
 from ui.errors import guard
+from ui.safe import escape_markdown
 
 NONE = "(none)"
 KIND_LABELS = {"histogram": "Histogram", "kde": "Density (KDE)", "scatter": "Scatter", "bar": "Bar", "line": "Line",
@@ -130,7 +131,7 @@ def render_gallery() -> None:
     for row in rows:
         with st.container(border=True):
             left, right = st.columns([4, 1])
-            left.markdown(f"**{row.name}** · {KIND_LABELS.get(row.kind, row.kind)} · {row.dataset_name} "
+            left.markdown(f"**{escape_markdown(row.name)}** · {KIND_LABELS.get(row.kind, row.kind)} · {escape_markdown(row.dataset_name)} "
                           f"v{row.dataset_version} · {row.created:%Y-%m-%d %H:%M}")
             if right.button("Open", key=f"viz-open-{row.id}"):
                 st.session_state[VizKeys.OPEN_CHART] = str(row.id)

@@ -9,12 +9,13 @@ import streamlit as st
 import jobs
 from core.models import Job, JobStatus
 from ui.errors import guard
+from ui.safe import escape_markdown, sanitize_reply
 
 STATUS_ICON = {"queued": "⏳", "running": "🔄", "succeeded": "✅", "failed": "❌", "cancelled": "⏹️"}
 
 
 def status_line(job: Job) -> str:
-    return f"{STATUS_ICON.get(job.status, '')} **{job.title or job.kind}** — {job.status} · {job.progress:.0%}"
+    return f"{STATUS_ICON.get(job.status, '')} **{escape_markdown(job.title or job.kind)}** — {job.status} · {job.progress:.0%}"
 
 
 def job_panel(job_id: uuid.UUID | str, *, key: str) -> Job:
@@ -39,7 +40,7 @@ def _render(job: Job, *, key: str) -> None:
     st.markdown(status_line(job))
     st.progress(min(max(job.progress, 0.0), 1.0), text=job.message or job.status)
     if job.status == JobStatus.failed and job.error:
-        st.error(job.error)
+        st.error(sanitize_reply(job.error))
     if not job.state.finished and st.button("Cancel", key=f"cancel-{key}-{job.id}"):
         with guard():
             jobs.cancel(job.id)
