@@ -39,7 +39,7 @@ def send(prompt: str, *, page: str, agent: str | None, placeholder: Any = None) 
     def on_text(chunk: str) -> None:
         streamed.append(chunk)
         if placeholder is not None:
-            placeholder.markdown("".join(streamed) + " ▌")
+            placeholder.markdown(sanitize_reply("".join(streamed)) + " ▌")
 
     from agents import memory
     from core.errors import NotFound

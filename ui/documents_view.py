@@ -16,6 +16,7 @@ from ui.jobs import job_panel
 from ui.safe import escape_markdown
 
 UPLOAD_TYPES = ["pdf", "docx", "pptx", "txt", "md", "markdown"]
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:])")
 _CITATION = re.compile(r"\\\[(\d{1,2})\\\]")  # an escaped [n]
 
 
@@ -47,16 +48,16 @@ def _add_upload(filename: str, data: bytes) -> None:
     try:
         duplicate = rag.find_duplicate(path)
         if duplicate is not None:
-            st.info(f"{_escape(filename)} is already in the library as **{_escape(duplicate.name)}**.", icon="♻️")
+            st.info(f"{escape_markdown(filename)} is already in the library as **{escape_markdown(duplicate.name)}**.", icon="♻️")
         elif rag.needs_background(path):
             job = jobs.submit("rag.index", title=f"Index {filename}", path=str(path), name=filename, staged=True)
             st.session_state.setdefault(DocKeys.JOBS, []).append(str(job.id))
             path = None  # the job owns the staged file now
-            st.info(f"{_escape(filename)} is large: it is being indexed in the background.", icon="⏳")
+            st.info(f"{escape_markdown(filename)} is large: it is being indexed in the background.", icon="⏳")
         else:
             with st.spinner(f"Indexing {filename}…"):
                 doc = rag.add_document(path, name=filename)
-            st.success(f"Added **{_escape(doc.name)}**: {doc.pages} {_unit(doc)}, {doc.chunks} chunks.", icon="✅")
+            st.success(f"Added **{escape_markdown(doc.name)}**: {doc.pages} {_unit(doc)}, {doc.chunks} chunks.", icon="✅")
             _warn_missing_text(doc)
     finally:
         if path is not None:
@@ -70,7 +71,7 @@ def _unit(doc: Document) -> str:
 def _warn_missing_text(doc: Document) -> None:
     missing = doc.meta.get("pages_without_text")
     if missing:
-        st.warning(f"{missing} of {doc.pages} pages of {_escape(doc.name)} have no text layer and were skipped "
+        st.warning(f"{missing} of {doc.pages} pages of {escape_markdown(doc.name)} have no text layer and were skipped "
                    "(scanned pages need OCR).")
 
 
@@ -81,7 +82,7 @@ def render_jobs() -> None:
         with guard():
             job = job_panel(job_id, key=f"docs-job-{job_id}")
             if job.status == "succeeded" and job.result:
-                st.success(f"Indexed **{_escape(job.result['name'])}**: {job.result['pages']} pages, "
+                st.success(f"Indexed **{escape_markdown(job.result['name'])}**: {job.result['pages']} pages, "
                            f"{job.result['chunks']} chunks.")
 
 
@@ -140,7 +141,7 @@ def render_answer(answer: rag.Answer) -> None:
         if answer.found:
             st.markdown(_escape(answer.text, keep_citations=True))
         else:
-            st.info(_escape(answer.text))
+            st.info(answer.text)
         st.caption(_how(answer))
     cited = {c.number for c in answer.citations}
     if answer.citations:
@@ -163,12 +164,12 @@ def _how(answer: rag.Answer) -> str:
 
 
 def _source(number: int, hit: rag.Hit, answer: rag.Answer) -> None:
-    with st.expander(f"[{number}] {_escape(hit.citation)}", key=f"docs-source-{number}"):
+    with st.expander(f"[{number}] {escape_markdown(hit.citation)}", key=f"docs-source-{number}"):
         with guard():
             page = rag.get_page(hit.document_id, hit.page)
             spans = highlight_spans(page.text, hit, answer)
             st.markdown(highlighted(page.text, spans))
-            st.caption(f"Characters {hit.start}–{hit.end} of {_escape(hit.page_label)}; relevance {hit.score:.4f}.")
+            st.caption(f"Characters {hit.start}–{hit.end} of {escape_markdown(hit.page_label)}; relevance {hit.score:.4f}.")
 
 
 def highlight_spans(page_text: str, hit: rag.Hit, answer: rag.Answer) -> list[tuple[int, int]]:
@@ -200,8 +201,9 @@ def _mark(text: str) -> str:
 
 
 def _escape(text: str, *, keep_citations: bool = False) -> str:
-    """Document and model text shown as typed (ui.safe), line breaks kept; [n] citations in bold if asked."""
-    escaped = escape_markdown(text, newlines=True)
+    """Document and model text shown as typed (every Markdown character escaped), line breaks kept;
+    [n] citations in bold if asked."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
     if keep_citations:
         escaped = _CITATION.sub(r"**[\1]**", escaped)
-    return escaped
+    return escaped.replace("\n", "  \n")

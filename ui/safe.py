@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 
-_PUNCTUATION = frozenset("\\`*_{}[]()#+-.!|<>$~:&=")
+_ALWAYS = frozenset("\\`*[]<>|$~&")
+_LINE_START = frozenset("#+-=>")
 _ZWSP = "\u200b"  # between '!' and '[': the pair no longer opens an image, and shows as written
 _LINK = re.compile(r"(?<!\\)(!\u200b)?\[([^\[\]\n]*)\]\(\s*<?([^()\s<>]*)>?"
                    r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*\)")
@@ -29,13 +30,38 @@ _VERIFY_MAX_CHARS = 20_000  # longer replies rely on the construction alone (no 
 
 
 def escape_markdown(text: object, *, newlines: bool = False) -> str:
-    """`text` with every Markdown (and Streamlit directive) character backslash-escaped: shown as typed.
+    """`text` shown as typed: every character that could start Markdown there is backslash-escaped.
 
-    Line breaks become spaces (a label is one line) unless `newlines`, where they are kept as breaks.
+    Always brackets, angle brackets, backticks, emphasis and strike marks, pipes, dollars,
+    ampersands and backslashes; an underscore only at a word edge (`sales_2024` stays as is, so
+    plain names read unchanged); at the start of a line the marks of headings, lists, quotes and
+    rules. Line breaks become spaces (a label is one line) unless `newlines`, where they stay breaks.
     """
-    out = "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in str(text))
-    out = out.replace("\r\n", "\n").replace("\r", "\n")
-    return out.replace("\n", "  \n") if newlines else out.replace("\n", " ")
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    escaped = [_escape_line(line) for line in lines]
+    return "  \n".join(escaped) if newlines else " ".join(escaped)
+
+
+def _escape_line(line: str) -> str:
+    out = []
+    for i, ch in enumerate(line):
+        if ch in _ALWAYS or (ch == "_" and not (_word(line, i - 1) and _word(line, i + 1))):
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    body = "".join(out)
+    stripped = body.lstrip(" ")
+    lead = body[:len(body) - len(stripped)]
+    digits = len(stripped) - len(stripped.lstrip("0123456789"))
+    if stripped[:1] in _LINE_START:
+        return f"{lead}\\{stripped}"
+    if digits and stripped[digits:digits + 1] in (".", ")"):  # '1. x' would start an ordered list
+        return f"{lead}{stripped[:digits]}\\{stripped[digits:]}"
+    return body
+
+
+def _word(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and text[i].isalnum()
 
 
 def code_span(text: object) -> str:
