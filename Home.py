@@ -5,6 +5,7 @@ import streamlit as st
 from core import activity
 from ui.errors import guard
 from ui.layout import link, page_setup
+from ui.safe import sanitize_reply
 
 page_setup("Home", "🏠")
 st.title("Data-science workbench")
@@ -36,4 +37,4 @@ with guard():
     if not events:
         st.info("Nothing yet. Start by importing a dataset — a CSV, Excel or Parquet file, a URL, Kaggle or a database.")
     for event in events:
-        st.markdown(f"{event.icon} {event.what} · {event.when:%Y-%m-%d %H:%M}")
+        st.markdown(f"{event.icon} {sanitize_reply(event.what)} · {event.when:%Y-%m-%d %H:%M}")

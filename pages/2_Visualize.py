@@ -7,6 +7,7 @@ from ui.charts_view import build_chart, chart_controls, download_buttons, render
 from ui.errors import guard
 from ui.layout import page_setup
 from ui.picker import pick_dataset
+from ui.safe import sanitize_reply
 
 page_setup("Visualize", "📈")
 st.title("Visualize")
@@ -21,7 +22,7 @@ with build_tab:
             st.plotly_chart(fig, width="stretch", key="viz-chart")
             info = charts.chart_info(fig)
             if info["sampled"]:
-                st.caption("Drawn from " + "; ".join(info["notes"]) + " (computed in DuckDB).")
+                st.caption("Drawn from " + sanitize_reply("; ".join(info["notes"])) + " (computed in DuckDB).")
             download_buttons(fig, key="viz-current", name=fig.layout.title.text or kind)
             save_controls(fig, ds, kind, spec)
 

@@ -13,6 +13,7 @@ from core.errors import NotFound
 from core.models import Dataset
 from ui.chat import AGENT_LABELS, AUTO, ChatKeys, render_message, send
 from ui.errors import guard
+from ui.safe import escape_markdown, sanitize_reply
 from ui.state import Keys
 
 
@@ -26,7 +27,7 @@ def conversation_list() -> str | None:
         current = st.session_state.get(ChatKeys.CONVERSATION)
         for conv in memory.list_conversations(archived=archived, limit=50):
             marker = "▶ " if str(conv.id) == str(current) else ""
-            if st.button(f"{marker}{conv.title}", key=f"assistant-open-{conv.id}", width="stretch"):
+            if st.button(f"{marker}{escape_markdown(conv.title)}", key=f"assistant-open-{conv.id}", width="stretch"):
                 st.session_state[ChatKeys.CONVERSATION] = str(conv.id)
                 st.rerun()
     return st.session_state.get(ChatKeys.CONVERSATION)
@@ -35,7 +36,7 @@ def conversation_list() -> str | None:
 def conversation_actions(conv_id: str) -> None:
     """Rename, pin an agent, archive or delete the open conversation."""
     conv = memory.get_conversation(conv_id)
-    with st.expander(f"**{conv.title}**" + (" (archived)" if conv.archived else "")):
+    with st.expander(f"**{escape_markdown(conv.title)}**" + (" (archived)" if conv.archived else "")):
         title = st.text_input("Title", value=conv.title, key=f"assistant-title-{conv.id}")
         c1, c2, c3 = st.columns(3)
         if c1.button("Rename", key="assistant-rename", width="stretch"):
@@ -82,11 +83,11 @@ def render_chat(conv_id: str | None, agent: str | None) -> None:
         st.markdown("**Try:**")
         cols = st.columns(3)
         for i, example in enumerate(examples_for(_selected_dataset())[:9]):
-            if cols[i % 3].button(example, key=f"assistant-example-{i}", width="stretch"):
+            if cols[i % 3].button(escape_markdown(example), key=f"assistant-example-{i}", width="stretch"):
                 prompt = example
     if prompt:
         with st.chat_message("user"):
-            st.markdown(prompt)
+            st.markdown(sanitize_reply(prompt))
         with st.chat_message("assistant"), guard():
             send(prompt, page="Assistant", agent=agent, placeholder=st.empty())
             st.rerun()

@@ -15,6 +15,7 @@ from core.errors import InvalidInput
 from core.models import Dataset
 from ui.errors import guard
 from ui.fields import follow_default
+from ui.safe import escape_markdown
 
 NONE = "(none)"
 KIND_LABELS = {"histogram": "Histogram", "kde": "Density (KDE)", "scatter": "Scatter", "bar": "Bar", "line": "Line",
@@ -129,7 +130,7 @@ def save_controls(fig: go.Figure, ds: Dataset, kind: str, spec: dict[str, Any]) 
     name = s1.text_input("Name in the gallery", key="viz-save-name")
     if s2.button("Save to gallery", type="primary", key="viz-save"):
         saved = charts.save_chart(fig, name=name)
-        st.toast(f"Saved '{saved.name}' to the gallery")
+        st.toast(f"Saved '{escape_markdown(saved.name)}' to the gallery")
 
 
 def render_gallery() -> None:
@@ -142,7 +143,7 @@ def render_gallery() -> None:
     for row in rows:
         with st.container(border=True):
             left, right = st.columns([4, 1])
-            left.markdown(f"**{row.name}** · {KIND_LABELS.get(row.kind, row.kind)} · {row.dataset_name} "
+            left.markdown(f"**{escape_markdown(row.name)}** · {KIND_LABELS.get(row.kind, row.kind)} · {escape_markdown(row.dataset_name)} "
                           f"v{row.dataset_version} · {row.created:%Y-%m-%d %H:%M}")
             if right.button("Open", key=f"viz-open-{row.id}"):
                 st.session_state[VizKeys.OPEN_CHART] = str(row.id)

@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from ui.errors import guard
+from ui.safe import code_span, escape_markdown, sanitize_reply
 from ui.state import Keys
 
 SIDEBAR_MESSAGES = 4
@@ -38,7 +39,7 @@ def send(prompt: str, *, page: str, agent: str | None, placeholder: Any = None) 
     def on_text(chunk: str) -> None:
         streamed.append(chunk)
         if placeholder is not None:
-            placeholder.markdown("".join(streamed) + " ▌")
+            placeholder.markdown(sanitize_reply("".join(streamed)) + " ▌")
 
     from agents import memory
     from core.errors import NotFound
@@ -110,14 +111,14 @@ def render_message(msg: Any, *, compact: bool = False) -> None:
     with st.chat_message(msg.role, avatar=spec.icon if spec and msg.role == "assistant" else None):
         if spec and msg.role == "assistant":
             st.caption(f"{spec.name}" + (" · LLM" if (msg.meta or {}).get("mode") == "llm" else ""))
-        st.markdown(msg.content)
+        st.markdown(sanitize_reply(msg.content))
         for i, call in enumerate(msg.tool_calls or []):
             _render_result(call, key=f"{'chat' if compact else 'assistant'}-{msg.id}-{i}", compact=compact)
         if msg.tool_calls:
             with st.expander(f"Tools run ({len(msg.tool_calls)})"):
                 for call in msg.tool_calls:
                     ok = "✅" if call.get("ok", True) else "⚠️"
-                    st.markdown(f"{ok} `{call.get('name')}`")
+                    st.markdown(f"{ok} {code_span(call.get('name'))}")
                     st.code(json.dumps(call.get("arguments", {}), indent=1, default=str), language="json")
 
 
@@ -148,7 +149,7 @@ def _job_link(job_id: str) -> None:
 
     with guard():
         job = jobs.get_job(job_id)
-        st.markdown(f"⚙️ Job **{job.title or job.kind}** — {job.status} · {job.progress:.0%}")
+        st.markdown(f"⚙️ Job **{escape_markdown(job.title or job.kind)}** — {job.status} · {job.progress:.0%}")
         try:
             st.page_link("pages/8_Jobs.py", label="Follow it on the Jobs page", icon="⚙️")
         except StreamlitPageNotFoundError:

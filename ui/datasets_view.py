@@ -17,6 +17,7 @@ from core.config import get_settings
 from core.models import Dataset
 from ui.errors import guard
 from ui.jobs import job_panel
+from ui.safe import escape_markdown, sanitize_reply
 from ui.state import Keys
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "json", "jsonl", "ndjson", "parquet", "feather", "arrow",
@@ -100,7 +101,7 @@ def _file_import() -> None:
 def _file_options(found: Any) -> dict[str, Any]:
     """Show what was detected and let the analyst override it; return the options to import with."""
     for note in found.notes:
-        st.info(note)
+        st.info(sanitize_reply(note))
     if found.csv is not None:
         return _csv_options(found.csv)
     if found.format in ("excel", "xls"):
@@ -214,7 +215,7 @@ def _database_job() -> None:
     with guard():
         job = job_panel(job_id, key="db-import")
         if job.status == "succeeded" and job.result:
-            st.success(f"Imported {job.result['name']}: {job.result['rows']:,} rows.")
+            st.success(f"Imported {escape_markdown(job.result['name'])}: {job.result['rows']:,} rows.")
             st.session_state[Keys.DATASET_ID] = job.result["dataset_id"]
 
 
@@ -239,9 +240,9 @@ def _new_connection() -> None:
 
 def header(ds: Dataset) -> None:
     st.caption(f"{ds.rows:,} rows × {ds.columns} columns · version {ds.version} · "
-               f"{ds.size_bytes / 1024:,.1f} KB as Parquet · {ds.source}: {ds.source_detail}")
+               f"{ds.size_bytes / 1024:,.1f} KB as Parquet · {ds.source}: {escape_markdown(ds.source_detail)}")
     for note in ds.notes or []:
-        st.info(note, icon="ℹ️")
+        st.info(sanitize_reply(note), icon="ℹ️")
 
 
 def preview_tab(ds: Dataset) -> None:
@@ -309,7 +310,7 @@ def _render_profile(prof: eda.Profile) -> None:
         with st.expander(f"Alerts ({len(prof.alerts)})", expanded=True):
             for a in prof.alerts:
                 icon = {"error": "🛑", "warning": "⚠️"}.get(a.severity, "ℹ️")
-                st.markdown(f"{icon} **{a.kind.replace('_', ' ')}** — {a.message}")
+                st.markdown(f"{icon} **{a.kind.replace('_', ' ')}** — {sanitize_reply(a.message)}")
     st.plotly_chart(px.bar(table, x="name", y="missing_pct", title="Missing values per column (%)"), width="stretch")
     _column_detail(prof)
     _correlations(prof)
@@ -427,9 +428,9 @@ def _history(ds: Dataset) -> None:
 
 
 def _diff(d: versions.VersionDiff) -> None:
-    retyped = ", ".join(f"{r['column']} ({r['before']} → {r['after']})" for r in d.retyped) or "—"
-    st.markdown(f"**Rows** {d.rows_a:,} → {d.rows_b:,} · **added** {', '.join(d.added) or '—'} · "
-                f"**removed** {', '.join(d.removed) or '—'} · **retyped** {retyped}")
+    retyped = ", ".join(f"{escape_markdown(r['column'])} ({r['before']} → {r['after']})" for r in d.retyped) or "—"
+    st.markdown(f"**Rows** {d.rows_a:,} → {d.rows_b:,} · **added** {', '.join(map(escape_markdown, d.added)) or '—'} · "
+                f"**removed** {', '.join(map(escape_markdown, d.removed)) or '—'} · **retyped** {retyped}")
     if d.changes:
         st.dataframe(pd.DataFrame([c.model_dump() for c in d.changes]).astype(str), width="stretch", hide_index=True,
                      key="diff-table")

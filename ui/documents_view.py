@@ -13,9 +13,11 @@ from core.config import get_settings
 from core.models.documents import Document
 from ui.errors import guard
 from ui.jobs import job_panel
+from ui.safe import escape_markdown
 
 UPLOAD_TYPES = ["pdf", "docx", "pptx", "txt", "md", "markdown"]
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:])")
+_CITATION = re.compile(r"\\\[(\d{1,2})\\\]")  # an escaped [n]
 
 
 class DocKeys:
@@ -46,16 +48,16 @@ def _add_upload(filename: str, data: bytes) -> None:
     try:
         duplicate = rag.find_duplicate(path)
         if duplicate is not None:
-            st.info(f"{filename} is already in the library as **{duplicate.name}**.", icon="♻️")
+            st.info(f"{escape_markdown(filename)} is already in the library as **{escape_markdown(duplicate.name)}**.", icon="♻️")
         elif rag.needs_background(path):
             job = jobs.submit("rag.index", title=f"Index {filename}", path=str(path), name=filename, staged=True)
             st.session_state.setdefault(DocKeys.JOBS, []).append(str(job.id))
             path = None  # the job owns the staged file now
-            st.info(f"{filename} is large: it is being indexed in the background.", icon="⏳")
+            st.info(f"{escape_markdown(filename)} is large: it is being indexed in the background.", icon="⏳")
         else:
             with st.spinner(f"Indexing {filename}…"):
                 doc = rag.add_document(path, name=filename)
-            st.success(f"Added **{doc.name}**: {doc.pages} {_unit(doc)}, {doc.chunks} chunks.", icon="✅")
+            st.success(f"Added **{escape_markdown(doc.name)}**: {doc.pages} {_unit(doc)}, {doc.chunks} chunks.", icon="✅")
             _warn_missing_text(doc)
     finally:
         if path is not None:
@@ -69,7 +71,7 @@ def _unit(doc: Document) -> str:
 def _warn_missing_text(doc: Document) -> None:
     missing = doc.meta.get("pages_without_text")
     if missing:
-        st.warning(f"{missing} of {doc.pages} pages of {doc.name} have no text layer and were skipped "
+        st.warning(f"{missing} of {doc.pages} pages of {escape_markdown(doc.name)} have no text layer and were skipped "
                    "(scanned pages need OCR).")
 
 
@@ -80,7 +82,7 @@ def render_jobs() -> None:
         with guard():
             job = job_panel(job_id, key=f"docs-job-{job_id}")
             if job.status == "succeeded" and job.result:
-                st.success(f"Indexed **{job.result['name']}**: {job.result['pages']} pages, "
+                st.success(f"Indexed **{escape_markdown(job.result['name'])}**: {job.result['pages']} pages, "
                            f"{job.result['chunks']} chunks.")
 
 
@@ -162,19 +164,19 @@ def _how(answer: rag.Answer) -> str:
 
 
 def _source(number: int, hit: rag.Hit, answer: rag.Answer) -> None:
-    with st.expander(f"[{number}] {hit.citation}", key=f"docs-source-{number}"):
+    with st.expander(f"[{number}] {escape_markdown(hit.citation)}", key=f"docs-source-{number}"):
         with guard():
             page = rag.get_page(hit.document_id, hit.page)
             spans = highlight_spans(page.text, hit, answer)
             st.markdown(highlighted(page.text, spans))
-            st.caption(f"Characters {hit.start}–{hit.end} of {hit.page_label}; relevance {hit.score:.4f}.")
+            st.caption(f"Characters {hit.start}–{hit.end} of {escape_markdown(hit.page_label)}; relevance {hit.score:.4f}.")
 
 
 def highlight_spans(page_text: str, hit: rag.Hit, answer: rag.Answer) -> list[tuple[int, int]]:
     """What to highlight: the quoted sentences when they are on the page, else the retrieved chunk."""
     spans = []
     if answer.mode == "extractive":
-        for sentence in re.split(r"\s*\[\d+\]\s*", answer.text):
+        for sentence in re.split(r"\[\d+\]", answer.text):
             at = page_text.find(sentence.strip(), max(hit.start - 1, 0)) if sentence.strip() else -1
             if at >= 0 and at < hit.end:
                 spans.append((at, at + len(sentence.strip())))
@@ -199,7 +201,9 @@ def _mark(text: str) -> str:
 
 
 def _escape(text: str, *, keep_citations: bool = False) -> str:
+    """Document and model text shown as typed (every Markdown character escaped), line breaks kept;
+    [n] citations in bold if asked."""
     escaped = _MD_SPECIAL.sub(r"\\\1", text)
     if keep_citations:
-        escaped = re.sub(r"\\\[(\d{1,2})\\\]", r"**[\1]**", escaped)
+        escaped = _CITATION.sub(r"**[\1]**", escaped)
     return escaped.replace("\n", "  \n")

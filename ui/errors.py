@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.errors import WorkbenchError
+from ui.safe import sanitize_reply
 
 log = logging.getLogger("workbench.ui")
 
@@ -19,7 +20,7 @@ _CONTROL_FLOW = ("StopException", "RerunException")
 def show_error(exc: BaseException) -> None:
     """Render a WorkbenchError as its message and hint; anything else as a short message with an id."""
     if isinstance(exc, WorkbenchError):
-        st.error(f"{exc.message}\n\n{exc.hint}" if exc.hint else exc.message, icon="⚠️")
+        st.error(sanitize_reply(f"{exc.message}\n\n{exc.hint}" if exc.hint else exc.message), icon="⚠️")
         return
     error_id = uuid.uuid4().hex[:8]
     log.error("unexpected error %s", error_id, exc_info=exc)

@@ -10,6 +10,7 @@ import jobs
 from core.models import Job, JobStatus
 from ui.errors import guard
 from ui.job_charts import format_duration
+from ui.safe import escape_markdown, sanitize_reply
 
 STATUS_ICON = {"queued": "⏳", "running": "🔄", "cancelling": "⏹️", "succeeded": "✅", "failed": "❌",
                "cancelled": "⏹️"}
@@ -17,7 +18,7 @@ STATUS_ICON = {"queued": "⏳", "running": "🔄", "cancelling": "⏹️", "succ
 
 def status_line(job: Job) -> str:
     took = f" · {format_duration(job.duration_s)}" if job.started else ""
-    return (f"{STATUS_ICON.get(job.shown_status, '')} **{job.title or job.kind}** — {job.shown_status} · "
+    return (f"{STATUS_ICON.get(job.shown_status, '')} **{escape_markdown(job.title or job.kind)}** — {job.shown_status} · "
             f"{job.progress:.0%}{took}")
 
 
@@ -43,7 +44,7 @@ def _render(job: Job, *, key: str) -> None:
     st.markdown(status_line(job))
     st.progress(min(max(job.progress, 0.0), 1.0), text=job.message or job.status)
     if job.status == JobStatus.failed and job.error:
-        st.error(job.error)
+        st.error(sanitize_reply(job.error))
     with guard():
         if cancel_button(job, key=f"cancel-{key}-{job.id}"):
             st.rerun()

@@ -12,6 +12,7 @@ from ui.errors import guard
 from ui.job_charts import Output, format_duration, job_figure, job_outputs
 from ui.jobs import STATUS_ICON, cancel_button
 from ui.ml_view import MLKeys
+from ui.safe import escape_markdown, sanitize_reply
 from ui.state import Keys
 
 STATUSES = ["all", "queued", "running", "succeeded", "failed", "cancelled"]
@@ -35,12 +36,12 @@ def job_list(status: str | None) -> None:
 def _card(job: Job) -> None:
     top, actions = st.columns([5, 1])
     with top:
-        st.markdown(f"{STATUS_ICON.get(job.shown_status, '')} **{job.title or job.kind}** · `{job.kind}` · "
+        st.markdown(f"{STATUS_ICON.get(job.shown_status, '')} **{escape_markdown(job.title or job.kind)}** · `{job.kind}` · "
                     f"{job.shown_status} · created {job.created:%Y-%m-%d %H:%M:%S} · "
                     f"took {format_duration(job.duration_s)} · attempts {job.attempts}")
         st.progress(min(max(job.progress, 0.0), 1.0), text=job.message or job.status)
         if job.error:
-            st.error(job.error)
+            st.error(sanitize_reply(job.error))
         figure = job_figure(job)
         if figure is not None:
             st.plotly_chart(figure, key=f"metrics-{job.id}")

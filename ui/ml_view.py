@@ -20,6 +20,7 @@ from ui.errors import guard, show_error
 from ui.jobs import job_panel
 from ui.ml_explain import explain_prediction, shap_summary
 from ui.picker import pick_dataset
+from ui.safe import code_span, escape_markdown, sanitize_reply
 
 SECTIONS = ("Train", "Models", "Predict")
 
@@ -97,7 +98,7 @@ def preflight(dataset_id: str, version: int, target: str, task: str | None) -> b
         return False
     st.caption(f"Task: **{check.task}** · {check.rows:,} rows · {len(check.features)} feature(s) used")
     for note in check.notes:
-        st.info(note, icon="ℹ️")
+        st.info(sanitize_reply(note), icon="ℹ️")
     return True
 
 
@@ -125,7 +126,7 @@ def show_job(job_id: str) -> None:
         run = ml.get_run(job.result["run_id"])
         leaderboard_table(run.leaderboard, run.primary_metric, key="ml-job-leaderboard")
         for note in run.notes:
-            st.caption(f"ℹ️ {note}")
+            st.caption(f"ℹ️ {sanitize_reply(note)}")
         st.button("Open the best model", type="primary", key="ml-open-best",
                   on_click=_open_model, args=(str(run.best_model_id),))
 
@@ -226,7 +227,7 @@ def model_detail(model: MLModel) -> None:
     for col, (name, value) in zip(cols, test.items(), strict=False):
         col.metric(name, _fmt(value), help="held-out test split; " +
                    ("higher is better" if HIGHER_IS_BETTER.get(name, True) else "lower is better"))
-    st.caption(f"{label(model.algorithm)} · {model.task} · target `{model.target}` · trained on "
+    st.caption(f"{label(model.algorithm)} · {model.task} · target {code_span(model.target)} · trained on "
                f"{model.metrics.get('n_train', 0):,} rows, tested on {model.metrics.get('n_test', 0):,}")
     if model.run_id:
         with guard():
@@ -244,7 +245,7 @@ def model_detail(model: MLModel) -> None:
 def evaluation_view(model: MLModel) -> None:
     evaluation = _evaluation(str(model.id))
     for note in evaluation.notes:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f"ℹ️ {sanitize_reply(note)}")
     names = list(evaluation.figures)
     for i in range(0, len(names), 2):
         for col, name in zip(st.columns(2), names[i:i + 2], strict=False):
@@ -318,8 +319,8 @@ def _form_row(model: MLModel) -> pd.DataFrame | None:
 def _field(column: dict[str, Any]) -> Any:
     key = f"ml-form-{uuid.uuid5(uuid.NAMESPACE_OID, column['name']).hex[:8]}"
     if column["kind"] == "numeric":
-        return st.number_input(column["name"], value=float(column.get("default") or 0.0), key=key)
+        return st.number_input(escape_markdown(column["name"]), value=float(column.get("default") or 0.0), key=key)
     if column["kind"] == "categorical":
         options = column.get("categories") or [column.get("default", "")]
-        return st.selectbox(column["name"], options, key=key, accept_new_options=True)
-    return st.text_input(column["name"], value=str(column.get("default", "")), key=key)
+        return st.selectbox(escape_markdown(column["name"]), options, key=key, accept_new_options=True)
+    return st.text_input(escape_markdown(column["name"]), value=str(column.get("default", "")), key=key)

@@ -11,6 +11,7 @@ from core.config import get_settings
 from core.models.dataset import DatabaseConnection
 from core.sql import QueryResult, TableInfo
 from ui.errors import guard
+from ui.safe import code_span, escape_markdown
 from ui.state import Keys
 
 
@@ -45,9 +46,9 @@ def pick_source() -> DatabaseConnection | None:
 
 
 def external_browser(conn: DatabaseConnection) -> None:
-    st.markdown(f"**Tables in {conn.name}**")
+    st.markdown(f"**Tables in {escape_markdown(conn.name)}**")
     with guard():
-        st.markdown("\n".join(f"- `{name}`" for name in connections.list_tables(conn)) or "No tables.")
+        st.markdown("\n".join(f"- {code_span(name)}" for name in connections.list_tables(conn)) or "No tables.")
 
 
 def schema_browser(tables: list[TableInfo]) -> None:
@@ -56,10 +57,10 @@ def schema_browser(tables: list[TableInfo]) -> None:
     if not tables:
         st.info("No datasets yet: import one on the Datasets page, then query it here.")
     for info in tables:
-        with st.expander(_table_label(info)):
+        with st.expander(escape_markdown(_table_label(info))):
             if info.alias and info.alias != info.name:
-                st.caption(f"Also {sql.quote(info.name)}")
-            st.markdown("\n".join(f"- `{c['name']}` {c['dtype']}" for c in info.columns))
+                st.caption(f"Also {escape_markdown(sql.quote(info.name))}")
+            st.markdown("\n".join(f"- {code_span(c['name'])} {escape_markdown(c['dtype'])}" for c in info.columns))
 
 
 def history_list() -> None:

@@ -16,6 +16,7 @@ from core.numfmt import format_number, format_p
 from ui.errors import guard
 from ui.fields import follow_default
 from ui.picker import pick_dataset
+from ui.safe import escape_markdown, sanitize_reply
 
 NUMBER_FORMAT = "%.4g"  # tables keep numbers (they sort) and show 4 significant digits
 MAX_LEVELS = 20  # a grouping column offered in the UI has 2 to 20 distinct values
@@ -117,7 +118,7 @@ def _extra_inputs(name: str, params: dict[str, Any], frame: pd.DataFrame) -> dic
         return {"success": st.selectbox("Success is", levels, index=len(levels) - 1, key="stats-success")}
     if name == "chi2_goodness_of_fit" and column:
         levels = sorted(frame[column].dropna().astype(str).unique())
-        text = st.text_input(f"Expected proportions for {', '.join(levels[:12])} (blank: equal)", key="stats-gof-p")
+        text = st.text_input(f"Expected proportions for {escape_markdown(', '.join(levels[:12]))} (blank: equal)", key="stats-gof-p")
         return {"p": _proportions(text, levels)} if text.strip() else {}
     return {}
 
@@ -155,14 +156,14 @@ def show_table(table: pd.DataFrame, *, key: str) -> None:
 def _show_result(res: stats.TestResult, frame: pd.DataFrame, kind: str) -> None:
     st.subheader(res.method)
     _metrics(res)
-    (st.success if res.significant else st.info)(res.conclusion)
+    (st.success if res.significant else st.info)(sanitize_reply(res.conclusion))
     if res.estimate is not None:
         ci = (f"; {res.conf_level:.0%} CI [{format_number(res.ci_low)}, {format_number(res.ci_high)}]"
               if res.ci_low is not None else "")
-        st.caption(f"Estimate — {res.estimate_name}: {format_number(res.estimate, 6)}{ci} · n = "
+        st.caption(f"Estimate — {escape_markdown(res.estimate_name)}: {format_number(res.estimate, 6)}{ci} · n = "
                    + ", ".join(f"{k}: {v}" for k, v in res.n.items()))
     for note in res.notes:
-        st.caption(note)
+        st.caption(sanitize_reply(note))
     if res.assumptions:
         st.markdown("**Assumption checks**")
         rows = [{"check": c.name, "test": c.test, "statistic": c.statistic, "p-value": c.p_value,

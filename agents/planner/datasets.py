@@ -7,7 +7,7 @@ from agents.reply import ToolCall
 
 
 def rule_list_datasets(ctx: Ctx) -> list[ToolCall] | None:
-    if ctx.has(r"\b(which|what|list|show|available|my|all)\b.*\bdatasets\b|\bdatasets\b.*\b(do i have|available)\b"):
+    if ctx.has(r"(?m)^(?>.*?\b(which|what|list|show|available|my|all)\b).*\bdatasets\b|^(?>.*?\bdatasets\b).*\b(do i have|available)\b"):
         return ctx.call("list_datasets")
     return None
 
@@ -15,8 +15,8 @@ def rule_list_datasets(ctx: Ctx) -> list[ToolCall] | None:
 def rule_info(ctx: Ctx) -> list[ToolCall] | None:
     if ctx.ds is None:
         return None
-    if ctx.has(r"\bdescribe\b|\bcolumns\b|\bschema\b|\bfields\b|\bvariables\b|\bdata ?types\b|\bdtypes\b|"
-               r"\binfo(rmation)?\b|\bwhat('s| is) in\b|\bwhat does .* contain|\bhow big\b|\bsize of\b"):
+    if ctx.has(r"(?m)\bdescribe\b|\bcolumns\b|\bschema\b|\bfields\b|\bvariables\b|\bdata ?types\b|\bdtypes\b|"
+               r"\binfo(rmation)?\b|\bwhat('s| is) in\b|^(?>.*?\bwhat does ).*contain|\bhow big\b|\bsize of\b"):
         return ctx.call("get_dataset_info")
     return None
 

@@ -15,7 +15,7 @@ def rule_documents(ctx: Ctx) -> list[ToolCall] | None:
     if not ctx.has(DOC_WORDS):
         return None
     if ctx.has(r"^(search|find|look up|locate|show)\b|\b(passages?|excerpts?|snippets?)\b|\bmention(s|ed)?\b"):
-        query = re.search(r"(?i)\b(?:for|about|on|mentioning|regarding|that mention)\s+(.+)$", ctx.text)
+        query = re.search(r"(?i)^(?>.*?\b(?:for|about|on|mentioning|regarding|that mention)\s+)(.+)", ctx.text.rstrip("\n").rsplit("\n", 1)[-1])
         return ctx.call("search_documents", query=(query.group(1) if query else ctx.text).strip(" ?.!"))
     question = re.sub(r"(?i)^(ask|check|query)\s+(the\s+)?(documents?|docs)\s*[:,\-]?\s*", "", ctx.text)
     return ctx.call("query_documents", question=question.strip() or ctx.text)

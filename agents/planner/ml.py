@@ -9,23 +9,23 @@ from agents.reply import ToolCall
 
 
 def rule_job(ctx: Ctx) -> list[ToolCall] | None:
-    if ctx.has(r"\b(job|jobs|training|train run)\b.*\b(status|progress|done|finished|complete|ready|going|doing)\b"
-               r"|\b(status|progress)\b.*\b(job|jobs|training|model)\b|\bis (the |my )?(model|training) (done|ready)"):
+    if ctx.has(r"(?m)^(?>.*?\b(job|jobs|training|train run)\b).*\b(status|progress|done|finished|complete|ready|going|doing)\b"
+               r"|^(?>.*?\b(status|progress)\b).*\b(job|jobs|training|model)\b|\bis (the |my )?(model|training) (done|ready)"):
         job = re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", ctx.low)
         return ctx.call("get_job_status", job=job.group(0) if job else None)
     return None
 
 
 def rule_predict(ctx: Ctx) -> list[ToolCall] | None:
-    hit = re.search(r"(?i)\b(?:predict|score|apply|use|run)\b.*?\b(?:with|using|apply|use|run)?\s*(?:the\s+)?"
-                    r"model\s+[\"'`]?(?P<model>[\w\-.:]+)", ctx.text)
+    hit = re.search(r"(?im)^(?>.*?\b(?:predict|score|apply|use|run)\b).*?"
+                    r"\bmodel\s+[\"'`]?(?P<model>[\w\-.:]+)", ctx.text)
     if not hit or ctx.ds is None or hit.group("model").lower() in ("to", "that", "for", "on", "which"):
         return None
     return ctx.call("predict", model=hit.group("model"))
 
 
 def rule_train(ctx: Ctx) -> list[ToolCall] | None:
-    if not ctx.has(r"\b(train|fit|build|create|make|develop)\b.*\b(model|classifier|regressor|regression|"
+    if not ctx.has(r"(?m)^(?>.*?\b(train|fit|build|create|make|develop)\b).*\b(model|classifier|regressor|regression|"
                    r"predictor|forest|xgboost)\b|\bpredict(s|ing|ion)?\b|\bforecast\b|\bclassify\b|"
                    r"\bmachine learning\b|\bautoml\b"):
         return None

@@ -13,12 +13,12 @@ from core.duck import quote
 
 def rule_sql(ctx: Ctx) -> list[ToolCall] | None:
     text = re.sub(r"```(sql)?", " ", ctx.text, flags=re.IGNORECASE).strip()
-    hit = re.search(r"(?is)\b(select|with)\b\s.+\bfrom\b.+", text)
-    if not hit:
+    hit = re.search(r"(?i)\b(select|with)\b\s", text)  # then one scan for FROM: linear, unlike \s.+\bfrom\b.+
+    if not hit or not re.compile(r"(?is)\bfrom\b.").search(text, hit.end() + 1):
         return None
     if hit.start() > 0 and not re.search(r"(?i)\b(sql|query|run|execute)\b", text[: hit.start()]):
         return None
-    return ctx.call("sql_query", sql=hit.group(0).strip().rstrip(";").strip())
+    return ctx.call("sql_query", sql=text[hit.start():].strip().rstrip(";").strip())
 
 
 def rule_aggregate(ctx: Ctx) -> list[ToolCall] | None:

@@ -14,8 +14,8 @@ TESTS = (
     (r"\bspearman\b", "spearman", "pair"),
     (r"\bpearson\b|significant(ly)? correlat", "pearson", "pair"),
     (r"\bnormal(ly)?\b|normality|shapiro|gaussian|bell[\s\-]?(shaped|curve)", "shapiro", "value"),
-    (r"\b(differ|differs|different|difference|differences)\b.*\b(between|across|by|among)\b|"
-     r"\bcompare\b.*\b(between|across|by|among)\b", "anova_oneway", "value_group"),
+    (r"(?m)^(?>.*?\b(differ|differs|different|difference|differences)\b).*\b(between|across|by|among)\b|"
+     r"^(?>.*?\bcompare\b).*\b(between|across|by|among)\b", "anova_oneway", "value_group"),
 )
 
 

@@ -16,6 +16,7 @@ from core.errors import LLMError
 from core.models.documents import Document
 from core.rag.client import describe, llm_configured, openai_client
 from core.rag.keyword import tokenize
+from core.rag.query import focus
 from core.rag.retrieve import Hit, search
 
 log = logging.getLogger(__name__)
@@ -119,15 +120,51 @@ def _parse(question: str, text: str, hits: list[Hit], model: str) -> Answer:
 
 
 # -- offline --------------------------------------------------------------------------------
+_VALUE_WORDS = frozenset({"value", "values", "code", "coded", "codes", "equal", "equals", "level", "category"})
+_SEPARATORS = ("-", "–", "—", ":", "=", ")", ".")
+
+
 def sentences(text: str) -> list[str]:
     """Split a passage into sentences (and bullet lines)."""
     return [s.strip() for s in _SENTENCE.split(text) if s and len(s.strip()) > 2]
 
 
+def entry_key(line: str) -> str | None:
+    """The term a codebook-style line defines ('PTRATIO - pupil-teacher ratio' -> 'PTRATIO',
+    '6 - Strong Republican' -> '6'), else None. A plain scan, no regex."""
+    text = line.strip()
+    if text[:1] in "-*•" and text[1:2] == " ":
+        text = text[2:].lstrip()
+    size = 0
+    while size < len(text) and (text[size].isalnum() or text[size] in "_."):
+        size += 1
+    key, rest = text[:size].rstrip("."), text[size:]
+    if not key or len(key) > 40 or not rest.strip():
+        return None
+    after = rest.lstrip()
+    separated = after.startswith(_SEPARATORS) or rest.startswith(("  ", "\t"))
+    return key if separated or (key.isupper() and len(key) > 1 and rest.startswith(" ")) else None
+
+
+def candidates_of(text: str) -> list[str]:
+    """What an answer may quote from a passage: its sentences, and each codebook-style line on its own."""
+    found = sentences(text)
+    lines = [line.strip() for line in text.split("\n") if entry_key(line) and len(line.strip()) > 2]
+    return list(dict.fromkeys(found + lines))
+
+
 def extractive_answer(question: str, hits: list[Hit], *, max_sentences: int = 3) -> Answer:
-    """Quote the sentences that share the most (rare) words with the question, each cited."""
-    terms = set(tokenize(question))
-    candidates = [(n, s) for n, hit in enumerate(hits, start=1) for s in sentences(hit.text)]
+    """Quote the sentences that share the most (rare) words with the question, each cited.
+
+    The question's framing ('what does the document say about') is dropped first; a question
+    for a coded value ('What does a PID value of 6 mean?') quotes the line of that value under
+    the variable's own heading line.
+    """
+    terms = set(tokenize(focus(question)))
+    coded = _value_lines(terms, hits)
+    if coded:
+        return _quoted(question, hits, coded)
+    candidates = [(n, s) for n, hit in enumerate(hits, start=1) for s in candidates_of(hit.text)]
     if not terms or not candidates:
         return _not_found(question, hits)
     weights = _term_weights(terms, [s for _, s in candidates])
@@ -137,14 +174,57 @@ def extractive_answer(question: str, hits: list[Hit], *, max_sentences: int = 3)
         score = sum(weights[t] for t in terms & words) / math.sqrt(len(words) + 5)
         if score > 0:
             scored.append((-score, n, order, sentence))
-    best = sorted(scored)[:max_sentences]
+    best = _distinct(sorted(scored), max_sentences)
     if not best or _coverage(terms, best) < 0.34:
         return _not_found(question, hits)
     best.sort(key=lambda item: (item[1], item[2]))  # read in document order
-    text = " ".join(f"{sentence} [{n}]" for _, n, _, sentence in best)
-    numbers = list(dict.fromkeys(n for _, n, _, _ in best))
+    return _quoted(question, hits, [(n, sentence) for _, n, _, sentence in best])
+
+
+def _distinct(scored: list[tuple], limit: int) -> list[tuple]:
+    """The best items, skipping one that repeats (contains or is inside) an item already taken."""
+    taken: list[tuple] = []
+    for item in scored:
+        if not any(item[3] in t[3] or t[3] in item[3] for t in taken):
+            taken.append(item)
+        if len(taken) == limit:
+            break
+    return taken
+
+
+def _quoted(question: str, hits: list[Hit], quotes: list[tuple[int, str]]) -> Answer:
+    text = " ".join(f"{sentence} [{n}]" for n, sentence in quotes)
+    numbers = list(dict.fromkeys(n for n, _ in quotes))
     return Answer(question=question, text=text, citations=[Citation(number=n, hit=hits[n - 1]) for n in numbers],
                   hits=hits, found=True, mode="extractive")
+
+
+def _value_lines(terms: set[str], hits: list[Hit]) -> list[tuple[int, str]]:
+    """For 'PID ... 6': the heading line that names PID and its line '6 - ...', from the best hit holding both."""
+    values = {t for t in terms if t.isdigit()}
+    names = terms - values - _VALUE_WORDS
+    if len(values) != 1 or not names:
+        return []
+    for n, hit in enumerate(hits, start=1):
+        lines = [line.strip() for line in hit.text.split("\n") if line.strip()]
+        for i, line in enumerate(lines):
+            if entry_key(line) not in values:
+                continue
+            if names & set(tokenize(line)):
+                return [(n, line)]
+            heading = _heading_above(lines, i)
+            if heading is not None and names & set(tokenize(heading)):
+                return [(n, heading), (n, line)]
+    return []
+
+
+def _heading_above(lines: list[str], index: int) -> str | None:
+    """The nearest line above `index` that is not itself a coded value (the variable it belongs to)."""
+    for line in reversed(lines[max(0, index - 60):index]):
+        key = entry_key(line)
+        if key is None or not key.isdigit():
+            return line
+    return None
 
 
 def _term_weights(terms: set[str], texts: list[str]) -> dict[str, float]:

@@ -88,7 +88,7 @@ def open_document(path: Path) -> ParsedDocument:
 def clean(text: str) -> str:
     """Normalise extracted text: no NULs, no trailing spaces, at most one blank line in a row."""
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))  # linear, unlike [ \t]+\n
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
@@ -263,8 +263,7 @@ def _shape_lines(shape: Any) -> list[str]:
 
 
 # -- text and Markdown ----------------------------------------------------------------------
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCES = ("```", "~~~")
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -305,14 +304,31 @@ def _heading_blocks(lines: list[str]) -> list[tuple[str, list[str]]]:
     blocks: list[tuple[str, list[str]]] = [("", [])]
     in_fence = False
     for line in lines:
-        if _FENCE.match(line):
+        if line.lstrip().startswith(_FENCES):
             in_fence = not in_fence
-        match = None if in_fence else _HEADING.match(line)
-        if match:
-            blocks.append((match.group(2)[:200], [line]))
+        title = None if in_fence else heading_title(line)
+        if title:
+            blocks.append((title[:200], [line]))
         else:
             blocks[-1][1].append(line)
     return [b for b in blocks if any(line.strip() for line in b[1])] or [("", [])]
+
+
+def heading_title(line: str) -> str | None:
+    """The title of a Markdown ATX heading line ('## Title ##' -> 'Title'), else None.
+
+    Plain string scanning, linear in the line: the regex it replaces backtracked
+    cubically on '# a' followed by many spaces.
+    """
+    level = len(line) - len(line.lstrip("#"))
+    rest = line[level:]
+    if not 1 <= level <= 6 or not rest[:1].isspace():
+        return None
+    title = rest.strip()
+    closed = title.rstrip("#")
+    if closed != title and (not closed or closed[-1].isspace()):  # a closing '###' after a space
+        title = closed.rstrip()
+    return title or None
 
 
 def _parts(lines: list[str]) -> list[tuple[str, list[str]]]:

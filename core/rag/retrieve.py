@@ -18,6 +18,7 @@ from core.models.documents import Document, DocumentChunk, DocumentPage, Documen
 from core.rag import keyword, store
 from core.rag.documents import list_documents, ready_documents
 from core.rag.embeddings import get_embedder
+from core.rag.query import focus
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def search(query: str, *, k: int = 5, documents: Iterable[uuid.UUID | str | Docu
     mode: 'hybrid' (default), 'vector' or 'keyword'. Raises InvalidInput for an empty query
     or a bad k, NotFound for an unknown document.
     """
-    query = _check(query, k, mode)
+    query = focus(_check(query, k, mode))  # "what does the document say about X?" searches for X
     docs = ready_documents(None if documents is None else list(documents))
     if not docs:
         return []

@@ -145,3 +145,21 @@ def test_llm_answer_shows_the_model_and_its_citation(tmp_path: Path, monkeypatch
     assert "The company employs 120 people **[1]**" in text
     assert any("Written by fake-gpt" in c.value for c in at.caption)
     assert at.get_by_key("docs-source-1").label.startswith("[1] report.pdf, page 2")
+
+
+def test_a_hostile_heading_and_file_name_are_shown_as_text() -> None:
+    # Given a Markdown document whose file name and heading are an image and a code-span break-out
+    heading = "Rates `x ![m](http://127.0.0.1:9/h.png)"
+    name = "![f](http://127.0.0.1:9/f.png).md"
+    text = f"# {heading}\n\nThe interest rate was 3 percent in 2024.\n".encode()
+    at = page().run()
+    # When it is uploaded and asked about
+    upload(at, (name, text))
+    at.text_input(key="docs-question").input("What was the interest rate?")
+    at.button(key="docs-ask").click().run()
+    # Then the answer cites it, and neither the citation label nor the messages can open an image or code span
+    assert not at.exception
+    label = at.get_by_key("docs-source-1").label
+    assert "3 percent" in " ".join(m.value for m in at.get_by_key("docs-answer").markdown)
+    assert "![" not in label and "\\`x" in label and "!\\[m\\]" in label
+    assert all("![" not in s.value for s in at.success)
