@@ -1,0 +1,229 @@
+"""Per-column statistics of one chunk of columns registered as `data`: base statistics, exact distinct
+counts for likely identifiers, histograms, top values, datetime gaps and examples.
+
+Every statistic covers all the chunk's columns in one scan where SQL allows it; the few per-column
+queries (top values of high-cardinality text, datetime gaps) run against the chunk alone, so their
+cost does not grow with the width of the dataset.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from core.duck import quote
+from core.eda.kinds import CATEGORICAL_MAX, INTEGER, num, plain, refine_text_kind, semantic_kind, storage_kind
+from core.eda.models import Bin, ColumnProfile, ValueCount
+
+HIST_BINS = 20
+TOP_K = 10
+LOW_CARD_TOP = 1000
+TOP_GROUP = 40  # columns per GROUPING SETS query for top values
+
+
+def profile_chunk(con: duckdb.DuckDBPyConnection, schema: list[tuple[str, str]], rows: int) -> list[ColumnProfile]:
+    """Every statistic of the chunk registered as `data` on `con` (its `schema` of name and DuckDB type)."""
+    cols = base(con, schema, rows)
+    histograms(con, cols)
+    top_values(con, cols)
+    date_gaps(con, cols)
+    examples(con, cols)
+    return cols
+
+
+# ---------------------------------------------------------------- base statistics
+
+def base(con: duckdb.DuckDBPyConnection, schema: list[tuple[str, str]], rows: int) -> list[ColumnProfile]:
+    """Counts, distinct values, ranges, moments and lengths of every column, in one scan."""
+    parts, layout = [], []
+    for name, dtype in schema:
+        exprs = base_exprs(name, dtype)
+        layout.append((name, dtype, [k for k, _ in exprs]))
+        parts += [e for _, e in exprs]
+    values = con.execute(f"SELECT {', '.join(parts)} FROM data").fetchall()[0]
+    stats, pos = [], 0
+    for name, dtype, keys in layout:
+        stats.append((name, dtype, dict(zip(keys, values[pos:pos + len(keys)], strict=True))))
+        pos += len(keys)
+    exact = _exact_distinct(con, stats)
+    return [_column(name, dtype, s, rows, exact.get(name)) for name, dtype, s in stats]
+
+
+def base_exprs(name: str, dtype: str) -> list[tuple[str, str]]:
+    """(key, SQL aggregate) pairs of the base statistics of one column."""
+    q = quote(name)
+    store = storage_kind(dtype)
+    exprs = [("n", f"count({q})"), ("distinct", f"approx_count_distinct({q})")]
+    if store == "numeric":
+        d = f"{q}::DOUBLE"
+        exprs += [("min", f"min({q})"), ("max", f"max({q})"), ("mean", f"avg({d})"), ("std", f"stddev_samp({d})"),
+                  ("q", f"quantile_cont({q}, [0.25, 0.5, 0.75])"), ("skew", f"skewness({d})"),
+                  ("kurt", f"kurtosis({d})"), ("zeros", f"count_if({q} = 0)"), ("neg", f"count_if({q} < 0)")]
+    elif store == "datetime":
+        exprs += [("min", f"min({q})"), ("max", f"max({q})"), ("range", f"(epoch(max({q})) - epoch(min({q}))) / 86400")]
+    elif store == "boolean":
+        exprs += [("true", f"count_if({q})")]
+    else:
+        v = f"{q}::VARCHAR" if dtype.upper() != "VARCHAR" else q
+        exprs += [("spaces", f"count_if(contains({v}, ' '))"), ("min", f"min({v})"), ("max", f"max({v})"),
+                  ("lmin", f"min(length({v}))"), ("lmean", f"avg(length({v}))"), ("lmax", f"max(length({v}))"),
+                  ("numeric", f"count(TRY_CAST({v} AS DOUBLE))")]
+    return exprs
+
+
+def _exact_distinct(con: duckdb.DuckDBPyConnection, stats: list[tuple[str, str, dict[str, Any]]]) -> dict[str, int]:
+    """Exact distinct counts for likely identifiers, in one scan: integers spanning exactly their count are
+    unique (sequential ids, no hash table needed); other candidates are counted exactly."""
+    out: dict[str, int] = {}
+    counted = []
+    for name, dtype, s in stats:
+        non_null, approx = int(s["n"]), min(int(s["distinct"] or 0), int(s["n"]))
+        if non_null <= 20 or approx < 0.9 * non_null:
+            continue
+        lo, hi = s.get("min"), s.get("max")
+        if dtype.upper().startswith(INTEGER) and lo is not None and hi - lo + 1 == non_null:
+            out[name] = non_null
+        elif approx >= 0.97 * non_null:
+            counted.append(name)
+    if counted:
+        row = con.execute(f"SELECT {', '.join(f'count(DISTINCT {quote(n)})' for n in counted)} FROM data").fetchall()[0]
+        out.update(zip(counted, (int(v) for v in row), strict=True))
+    return out
+
+
+def _column(name: str, dtype: str, s: dict[str, Any], rows: int, exact: int | None) -> ColumnProfile:
+    non_null = int(s["n"])
+    missing = rows - non_null
+    distinct = exact if exact is not None else min(int(s["distinct"] or 0), non_null)
+    store = storage_kind(dtype)
+    kind = refine_text_kind(semantic_kind(store, dtype, distinct, non_null, name), store, non_null,
+                            int(s.get("spaces") or 0))
+    col = ColumnProfile(name=name, dtype=dtype, kind=kind, missing=missing,
+                        missing_pct=round(100 * missing / rows, 2) if rows else 0.0, distinct=distinct,
+                        min=plain(s.get("min")), max=plain(s.get("max")))
+    _details(col, store, s, rows, non_null)
+    return col
+
+
+def _details(col: ColumnProfile, store: str, s: dict[str, Any], rows: int, non_null: int) -> None:
+    if store == "numeric":
+        q = s.get("q") or [None, None, None]
+        col.mean, col.std = num(s["mean"]), num(s["std"])
+        col.p25, col.median, col.p75 = (num(v) for v in q)
+        col.skewness, col.kurtosis = num(s["skew"]), num(s["kurt"])
+        col.zeros, col.negatives = int(s["zeros"] or 0), int(s["neg"] or 0)
+        col.memory_bytes = 8 * rows
+    elif store == "datetime":
+        col.range_days = num(s.get("range"))
+        col.memory_bytes = 8 * rows
+    elif store == "boolean":
+        col.true_count = int(s["true"] or 0)
+        col.memory_bytes = rows // 8 + 1
+    else:
+        col.length_min, col.length_max = s["lmin"], s["lmax"]
+        col.length_mean = round(num(s["lmean"]) or 0.0, 2) if s["lmean"] is not None else None
+        col.numeric_share = round(int(s["numeric"] or 0) / non_null, 4) if non_null else None
+        col.memory_bytes = int((num(s["lmean"]) or 0) * non_null) + 4 * rows
+
+
+# ---------------------------------------------------------------- histograms
+
+def histograms(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None:
+    """Equal-width histograms of every numeric and datetime column, in one scan (two with datetimes)."""
+    targets = [c for c in cols if c.kind in ("numeric", "datetime", "categorical")
+               and storage_kind(c.dtype) in ("numeric", "datetime") and c.min is not None and c.min != c.max]
+    if not targets:
+        return
+    ranges = _epoch_ranges(con, [c for c in targets if storage_kind(c.dtype) == "datetime"])
+    specs, parts = [], []
+    for col in targets:
+        dated = storage_kind(col.dtype) == "datetime"
+        value = f"epoch({quote(col.name)})" if dated else f"{quote(col.name)}::DOUBLE"
+        lo, hi = ranges[col.name] if dated else (float(col.min), float(col.max))
+        bins = _bin_count(col, lo, hi)
+        width = (hi - lo) / bins
+        specs.append((col, lo, width, bins))
+        parts.append(f"histogram(least(floor(({value} - {lo!r}) / {width!r}), {bins - 1})::INTEGER) "
+                     f"FILTER (WHERE {quote(col.name)} IS NOT NULL)")
+    row = con.execute(f"SELECT {', '.join(parts)} FROM data").fetchall()[0]
+    for (col, lo, width, bins), counts in zip(specs, row, strict=True):
+        counts = {int(k): int(v) for k, v in (counts or {}).items() if k is not None}
+        col.histogram = [Bin(start=_edge(col, lo + i * width), end=_edge(col, lo + (i + 1) * width),
+                             count=counts.get(i, 0)) for i in range(bins)]
+
+
+def _epoch_ranges(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> dict[str, tuple[float, float]]:
+    if not cols:
+        return {}
+    parts = ", ".join(f"min(epoch({quote(c.name)})), max(epoch({quote(c.name)}))" for c in cols)
+    row = con.execute(f"SELECT {parts} FROM data").fetchall()[0]
+    return {c.name: (row[2 * i], row[2 * i + 1]) for i, c in enumerate(cols)}
+
+
+def _bin_count(col: ColumnProfile, lo: float, hi: float) -> int:
+    if col.dtype.upper().startswith(INTEGER) and hi - lo + 1 <= HIST_BINS:
+        return max(int(hi - lo) + 1, 1)
+    return HIST_BINS
+
+
+def _edge(col: ColumnProfile, value: float) -> Any:
+    if storage_kind(col.dtype) == "datetime":
+        return datetime.fromtimestamp(value, UTC).isoformat()
+    return round(value, 6)
+
+
+# ---------------------------------------------------------------- top values
+
+def top_values(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None:
+    """The TOP_K commonest values: GROUPING SETS scans for low-cardinality columns, one query per
+    high-cardinality text column."""
+    low = [c for c in cols if c.kind != "identifier" and 0 < c.distinct <= LOW_CARD_TOP
+           and not (c.kind == "numeric" and c.distinct > CATEGORICAL_MAX)]
+    high = [c for c in cols if c.kind in ("text", "categorical") and c.distinct > LOW_CARD_TOP]
+    for start in range(0, len(low), TOP_GROUP):
+        _top_low(con, low[start:start + TOP_GROUP])
+    for col in high:
+        q = quote(col.name)
+        rows = con.execute(f"SELECT {q}, count(*) AS n FROM data WHERE {q} IS NOT NULL "
+                           f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT {TOP_K}").fetchall()
+        col.top_values = [ValueCount(value=plain(v), count=n) for v, n in rows]
+
+
+def _top_low(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None:
+    names = [quote(c.name) for c in cols]
+    sets = ", ".join(f"({n})" for n in names)
+    grouping = ", ".join(f"GROUPING({n})" for n in names)
+    sql = (f"SELECT [{grouping}] AS g, {', '.join(f'{n}::VARCHAR' for n in names)}, count(*) AS n FROM data "
+           f"GROUP BY GROUPING SETS ({sets})")
+    found: dict[int, list[tuple[Any, int]]] = {i: [] for i in range(len(cols))}
+    for g, *values, n in con.execute(sql).fetchall():
+        i = g.index(0)
+        if values[i] is not None:
+            found[i].append((values[i], n))
+    for i, col in enumerate(cols):
+        best = sorted(found[i], key=lambda vn: (-vn[1], str(vn[0])))[:TOP_K]
+        col.top_values = [ValueCount(value=v, count=n) for v, n in best]
+
+
+# ---------------------------------------------------------------- dates and examples
+
+def date_gaps(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None:
+    """The largest gap, in days, between consecutive distinct dates of each datetime column."""
+    for col in cols:
+        if col.kind != "datetime" or col.distinct < 2:
+            continue
+        q = quote(col.name)
+        gap = con.execute(
+            f"SELECT max(e - p) FROM (SELECT e, lag(e) OVER (ORDER BY e) AS p FROM "
+            f"(SELECT DISTINCT epoch({q}) AS e FROM data WHERE {q} IS NOT NULL))").fetchall()[0][0]
+        col.largest_gap_days = round(float(gap) / 86400, 4) if gap is not None else None
+
+
+def examples(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None:
+    """Up to five distinct values of each column from its first 200 rows."""
+    parts = ", ".join(f"list({quote(c.name)}::VARCHAR)" for c in cols)
+    row = con.execute(f"SELECT {parts} FROM (SELECT * FROM data LIMIT 200)").fetchall()[0]
+    for col, values in zip(cols, row, strict=True):
+        col.examples = list(dict.fromkeys(str(v)[:80] for v in (values or []) if v is not None))[:5]
