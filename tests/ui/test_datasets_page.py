@@ -128,3 +128,50 @@ def test_database_import_runs_as_a_job(tmp_path: Path) -> None:
     at.text_area(key="db-query").input("DELETE FROM orders").run()
     at.button(key="db-import").click().run()
     assert any("read-only" in e.value for e in at.error)
+
+
+# ---------------------------------------------------------------- the picker follows imports and versions
+
+def picked(at: AppTest) -> tuple[str, str]:
+    """(id, label) the dataset picker holds."""
+    box = at.selectbox(key="dataset_picker")
+    return box.value, box.format_func(box.value)
+
+
+def shown_label(at: AppTest) -> str:
+    """The label the browser displays: the browser keeps the label it last showed unless the run sends one."""
+    box = at.selectbox(key="dataset_picker")
+    return box.proto.raw_value if box.proto.set_value else "(the browser keeps its previous label)"
+
+
+def test_picker_follows_an_import(sales: Dataset) -> None:
+    # Given the page open on sales
+    at = page().run()
+    assert picked(at)[0] == str(sales.id)
+    # When another dataset is imported
+    with DataServer() as server:
+        at.text_input(key="url-input").input(server.url("/data.csv")).run()
+        at.button(key="url-import").click().run()
+    # Then the picker shows the new dataset, not the previous one
+    assert not at.exception
+    new = datasets.get_dataset("data")
+    assert picked(at)[0] == str(new.id) and picked(at)[1].startswith("data")
+    assert "2 rows × 2 columns" in texts(at)
+
+
+def test_picker_label_matches_the_caption_after_a_new_version_and_a_rollback(sales: Dataset) -> None:
+    # Given a second version with a derived column
+    at = page().run()
+    at.selectbox(key="clean-op").select("derive").run()
+    at.text_input(key="clean-derive-name").input("revenue")
+    at.text_input(key="clean-derive-expr").input("units * price")
+    at.button(key="clean-apply").click().run()
+    # Then the browser is sent the label 4 × 4 beside the caption
+    assert "(4 × 4)" in shown_label(at) and "4 rows × 4 columns · version 2" in texts(at)
+    # When rolled back to version 1
+    at.selectbox(key="rollback-version").select(1)
+    at.button(key="rollback-run").click().run()
+    # Then the label and the caption agree on 4 × 3, in the same run
+    assert not at.exception
+    assert "(4 × 3)" in shown_label(at) and "4 rows × 3 columns · version 1" in texts(at)
+    assert picked(at) == (str(sales.id), shown_label(at))
