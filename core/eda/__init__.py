@@ -8,7 +8,7 @@ beside the version it describes.
 
 Modules, lowest first (none imports one above it): `kinds` (column kinds), `models` (the Profile),
 `source` (chunked reading), `columns` (per-column statistics), `correlations`, `alerts`,
-`column_info` (quick facts without a profile) and `profile` (the entry point and its cache).
+`column_info` (quick facts without a profile) and `profiler` (`profile`, the entry point, and its cache).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from core.eda.columns import HIST_BINS, LOW_CARD_TOP, TOP_K
 from core.eda.correlations import MAX_CORR_COLUMNS, SPEARMAN_SAMPLE
 from core.eda.kinds import CATEGORICAL_MAX, INTEGER, KINDS, NUMERIC, semantic_kind, storage_kind
 from core.eda.models import PROFILE_FORMAT, Alert, Bin, ColumnProfile, Correlation, Profile, ValueCount
-from core.eda.profile import cache_path, cached_profile, profile
+from core.eda.profiler import cache_path, cached_profile, profile
 from core.eda.source import CHUNK
 
 

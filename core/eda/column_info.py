@@ -17,9 +17,9 @@ from pydantic import BaseModel
 from core import duck, storage
 from core.datasets import get_dataset
 from core.eda.kinds import refine_text_kind, semantic_kind, storage_kind
-from core.eda.source import Source, duck_types
+from core.eda.source import Source, arrow_duck_types
 
-INFO_CHUNK = 500  # columns per chunk: the work per column is small
+INFO_CHUNK = 5000  # most columns per chunk: the work per column is small (CELL_BUDGET still bounds it)
 EXAMPLE_ROWS = 200
 
 
@@ -47,22 +47,23 @@ def column_info(dataset_id: uuid.UUID | str) -> list[ColumnInfo]:
 
 
 def _chunk_info(con: duckdb.DuckDBPyConnection, table: pa.Table, rows: int) -> list[ColumnInfo]:
-    con.register("data", table.slice(0, 0))
-    try:
-        types = duck_types(con)
-    finally:
-        con.unregister("data")
-    return [_info(name, dtype, table.column(i), rows) for i, (name, dtype) in enumerate(types)]
+    types = arrow_duck_types(con, table.schema)
+    return [_info(name, dtype, table.column(i), rows) for i, (name, dtype) in enumerate(zip(table.column_names, types,
+                                                                                             strict=True))]
 
 
 def examples(values: pa.ChunkedArray, limit: int = 5) -> list[str]:
-    """Up to `limit` distinct values, as text, from the first EXAMPLE_ROWS rows."""
-    first = pc.unique(values.slice(0, EXAMPLE_ROWS).drop_null())[:limit]
+    """Up to `limit` distinct values, as text (booleans as DuckDB writes them), from the first EXAMPLE_ROWS rows."""
+    head = values.slice(0, EXAMPLE_ROWS).drop_null()
     try:
-        texts = pc.cast(first, pa.string()).to_pylist()
-    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # a type without a text cast: Python's text
-        texts = [str(v) for v in first.to_pylist()]
-    return list(dict.fromkeys(t[:80] for t in texts))
+        first = pc.unique(head)[:limit].to_pylist()
+    except pa.ArrowNotImplementedError:  # a type pyarrow cannot hash: the first values as they come
+        first = head.to_pylist()
+    return list(dict.fromkeys(_text(v)[:80] for v in first))[:limit]
+
+
+def _text(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _info(name: str, dtype: str, values: pa.ChunkedArray, rows: int) -> ColumnInfo:

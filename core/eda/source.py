@@ -56,3 +56,16 @@ class Source:
 def duck_types(con: duckdb.DuckDBPyConnection, relation: str = "data") -> list[tuple[str, str]]:
     """(name, DuckDB type) of every column of a registered table or view."""
     return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {relation}").fetchall()]
+
+
+def arrow_duck_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> list[str]:
+    """The DuckDB type name of every field of an Arrow schema, asking DuckDB once per distinct type (a wide
+    table usually holds a handful of types, so this costs the same for 10 or 10,000 columns)."""
+    distinct = list(dict.fromkeys(field.type for field in schema))
+    sample = pa.schema([pa.field(f"t{i}", t) for i, t in enumerate(distinct)]).empty_table()
+    con.register("arrow_types", sample)
+    try:
+        names = dict(zip(distinct, (t for _, t in duck_types(con, "arrow_types")), strict=True))
+    finally:
+        con.unregister("arrow_types")
+    return [names[field.type] for field in schema]
