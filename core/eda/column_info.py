@@ -18,9 +18,9 @@ from core import duck, storage
 from core.datasets import get_dataset
 from core.eda.kinds import refine_text_kind, semantic_kind, storage_kind
 from core.eda.source import Source, arrow_duck_types
+from core.eda.values import distinct_count, examples
 
 INFO_CHUNK = 5000  # most columns per chunk: the work per column is small (CELL_BUDGET still bounds it)
-EXAMPLE_ROWS = 200
 
 
 class ColumnInfo(BaseModel):
@@ -52,36 +52,15 @@ def _chunk_info(con: duckdb.DuckDBPyConnection, table: pa.Table, rows: int) -> l
                                                                                              strict=True))]
 
 
-def examples(values: pa.ChunkedArray, limit: int = 5) -> list[str]:
-    """Up to `limit` distinct values, as text (booleans as DuckDB writes them), from the first EXAMPLE_ROWS rows."""
-    head = values.slice(0, EXAMPLE_ROWS).drop_null()
-    try:
-        first = pc.unique(head)[:limit].to_pylist()
-    except pa.ArrowNotImplementedError:  # a type pyarrow cannot hash: the first values as they come
-        first = head.to_pylist()
-    return list(dict.fromkeys(_text(v)[:80] for v in first))[:limit]
-
-
-def _text(value: object) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
-
-
 def _info(name: str, dtype: str, values: pa.ChunkedArray, rows: int) -> ColumnInfo:
     non_null = len(values) - values.null_count
-    distinct = _distinct(values) if non_null else 0
+    distinct = distinct_count(values) if non_null else 0
     store = storage_kind(dtype)
     kind = refine_text_kind(semantic_kind(store, dtype, distinct, non_null, name), store, non_null, _spaces(values))
     missing = rows - non_null
     return ColumnInfo(name=name, storage_type=dtype, kind=kind, missing=missing,
                       missing_pct=round(100 * missing / rows, 2) if rows else 0.0, distinct=distinct,
                       examples=examples(values))
-
-
-def _distinct(values: pa.ChunkedArray) -> int:
-    try:
-        return int(pc.count_distinct(values, mode="only_valid").as_py())
-    except pa.ArrowNotImplementedError:  # a type pyarrow cannot hash: count its text forms
-        return len({str(v) for v in values.to_pylist() if v is not None})
 
 
 def _spaces(values: pa.ChunkedArray) -> int:

@@ -1,9 +1,11 @@
-"""Per-column statistics of one chunk of columns registered as `data`: base statistics, exact distinct
-counts for likely identifiers, histograms, top values, datetime gaps and examples.
+"""Per-column statistics of one chunk of columns (an Arrow table, also registered as `data` in DuckDB):
+base statistics, exact distinct counts for likely identifiers, histograms, top values, datetime gaps and
+examples.
 
-Every statistic covers all the chunk's columns in one scan where SQL allows it; the few per-column
-queries (top values of high-cardinality text, datetime gaps) run against the chunk alone, so their
-cost does not grow with the width of the dataset.
+Moments, quantiles and lengths come from one DuckDB scan of the chunk; exact distinct counts, numeric
+histograms and top values from pyarrow and numpy (`core.eda.values`), which cost microseconds per column
+where the DuckDB aggregates cost milliseconds; datetime gaps run one query per column against the chunk
+alone. Nothing costs more because the dataset is wider.
 """
 
 from __future__ import annotations
@@ -12,30 +14,35 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from core.duck import quote
+from core.eda import values
 from core.eda.kinds import CATEGORICAL_MAX, INTEGER, num, plain, refine_text_kind, semantic_kind, storage_kind
 from core.eda.models import Bin, ColumnProfile, ValueCount
+from core.eda.source import arrow_duck_types
 
 HIST_BINS = 20
 TOP_K = 10
 LOW_CARD_TOP = 1000
-TOP_GROUP = 40  # columns per GROUPING SETS query for top values
 
 
-def profile_chunk(con: duckdb.DuckDBPyConnection, schema: list[tuple[str, str]], rows: int) -> list[ColumnProfile]:
-    """Every statistic of the chunk registered as `data` on `con` (its `schema` of name and DuckDB type)."""
-    cols = base(con, schema, rows)
-    histograms(con, cols)
-    top_values(con, cols)
+def profile_chunk(con: duckdb.DuckDBPyConnection, table: pa.Table, rows: int) -> list[ColumnProfile]:
+    """Every statistic of the chunk `table`, which is registered as `data` on `con`."""
+    schema = list(zip(table.column_names, arrow_duck_types(con, table.schema), strict=True))
+    cols = base(con, table, schema, rows)
+    histograms(con, table, cols)
+    top_values(table, cols)
     date_gaps(con, cols)
-    examples(con, cols)
+    for col in cols:
+        col.examples = values.examples(table.column(col.name))
     return cols
 
 
 # ---------------------------------------------------------------- base statistics
 
-def base(con: duckdb.DuckDBPyConnection, schema: list[tuple[str, str]], rows: int) -> list[ColumnProfile]:
+def base(con: duckdb.DuckDBPyConnection, table: pa.Table, schema: list[tuple[str, str]], rows: int
+         ) -> list[ColumnProfile]:
     """Counts, distinct values, ranges, moments and lengths of every column, in one scan."""
     parts, layout = [], []
     for name, dtype in schema:
@@ -47,7 +54,7 @@ def base(con: duckdb.DuckDBPyConnection, schema: list[tuple[str, str]], rows: in
     for name, dtype, keys in layout:
         stats.append((name, dtype, dict(zip(keys, values[pos:pos + len(keys)], strict=True))))
         pos += len(keys)
-    exact = _exact_distinct(con, stats)
+    exact = _exact_distinct(table, stats)
     return [_column(name, dtype, s, rows, exact.get(name)) for name, dtype, s in stats]
 
 
@@ -73,11 +80,10 @@ def base_exprs(name: str, dtype: str) -> list[tuple[str, str]]:
     return exprs
 
 
-def _exact_distinct(con: duckdb.DuckDBPyConnection, stats: list[tuple[str, str, dict[str, Any]]]) -> dict[str, int]:
-    """Exact distinct counts for likely identifiers, in one scan: integers spanning exactly their count are
-    unique (sequential ids, no hash table needed); other candidates are counted exactly."""
+def _exact_distinct(table: pa.Table, stats: list[tuple[str, str, dict[str, Any]]]) -> dict[str, int]:
+    """Exact distinct counts for likely identifiers: integers spanning exactly their count are unique
+    (sequential ids, no hash table needed); other candidates are counted exactly."""
     out: dict[str, int] = {}
-    counted = []
     for name, dtype, s in stats:
         non_null, approx = int(s["n"]), min(int(s["distinct"] or 0), int(s["n"]))
         if non_null <= 20 or approx < 0.9 * non_null:
@@ -86,10 +92,9 @@ def _exact_distinct(con: duckdb.DuckDBPyConnection, stats: list[tuple[str, str, 
         if dtype.upper().startswith(INTEGER) and lo is not None and hi - lo + 1 == non_null:
             out[name] = non_null
         elif approx >= 0.97 * non_null:
-            counted.append(name)
-    if counted:
-        row = con.execute(f"SELECT {', '.join(f'count(DISTINCT {quote(n)})' for n in counted)} FROM data").fetchall()[0]
-        out.update(zip(counted, (int(v) for v in row), strict=True))
+            out[name] = values.distinct_count(table.column(name))
+        else:
+            out[name] = approx
     return out
 
 
@@ -130,8 +135,8 @@ def _details(col: ColumnProfile, store: str, s: dict[str, Any], rows: int, non_n
 
 # ---------------------------------------------------------------- histograms
 
-def histograms(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None:
-    """Equal-width histograms of every numeric and datetime column, in one scan (two with datetimes)."""
+def histograms(con: duckdb.DuckDBPyConnection, table: pa.Table, cols: list[ColumnProfile]) -> None:
+    """Equal-width histograms of every numeric column (numpy) and datetime column (one DuckDB scan)."""
     targets = [c for c in cols if c.kind in ("numeric", "datetime", "categorical")
                and storage_kind(c.dtype) in ("numeric", "datetime") and c.min is not None and c.min != c.max]
     if not targets:
@@ -140,18 +145,26 @@ def histograms(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> Non
     specs, parts = [], []
     for col in targets:
         dated = storage_kind(col.dtype) == "datetime"
-        value = f"epoch({quote(col.name)})" if dated else f"{quote(col.name)}::DOUBLE"
         lo, hi = ranges[col.name] if dated else (float(col.min), float(col.max))
         bins = _bin_count(col, lo, hi)
         width = (hi - lo) / bins
+        if not dated:
+            _set_bins(col, lo, width, values.histogram_counts(table.column(col.name), lo, width, bins))
+            continue
         specs.append((col, lo, width, bins))
-        parts.append(f"histogram(least(floor(({value} - {lo!r}) / {width!r}), {bins - 1})::INTEGER) "
+        parts.append(f"histogram(least(floor((epoch({quote(col.name)}) - {lo!r}) / {width!r}), {bins - 1})::INTEGER) "
                      f"FILTER (WHERE {quote(col.name)} IS NOT NULL)")
+    if not parts:
+        return
     row = con.execute(f"SELECT {', '.join(parts)} FROM data").fetchall()[0]
     for (col, lo, width, bins), counts in zip(specs, row, strict=True):
-        counts = {int(k): int(v) for k, v in (counts or {}).items() if k is not None}
-        col.histogram = [Bin(start=_edge(col, lo + i * width), end=_edge(col, lo + (i + 1) * width),
-                             count=counts.get(i, 0)) for i in range(bins)]
+        found = {int(k): int(v) for k, v in (counts or {}).items() if k is not None}
+        _set_bins(col, lo, width, [found.get(i, 0) for i in range(bins)])
+
+
+def _set_bins(col: ColumnProfile, lo: float, width: float, counts: list[int]) -> None:
+    col.histogram = [Bin(start=_edge(col, lo + i * width), end=_edge(col, lo + (i + 1) * width), count=n)
+                     for i, n in enumerate(counts)]
 
 
 def _epoch_ranges(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> dict[str, tuple[float, float]]:
@@ -176,38 +189,18 @@ def _edge(col: ColumnProfile, value: float) -> Any:
 
 # ---------------------------------------------------------------- top values
 
-def top_values(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None:
-    """The TOP_K commonest values: GROUPING SETS scans for low-cardinality columns, one query per
-    high-cardinality text column."""
-    low = [c for c in cols if c.kind != "identifier" and 0 < c.distinct <= LOW_CARD_TOP
-           and not (c.kind == "numeric" and c.distinct > CATEGORICAL_MAX)]
-    high = [c for c in cols if c.kind in ("text", "categorical") and c.distinct > LOW_CARD_TOP]
-    for start in range(0, len(low), TOP_GROUP):
-        _top_low(con, low[start:start + TOP_GROUP])
-    for col in high:
-        q = quote(col.name)
-        rows = con.execute(f"SELECT {q}, count(*) AS n FROM data WHERE {q} IS NOT NULL "
-                           f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT {TOP_K}").fetchall()
-        col.top_values = [ValueCount(value=plain(v), count=n) for v, n in rows]
+def top_values(table: pa.Table, cols: list[ColumnProfile]) -> None:
+    """The TOP_K commonest values: as text for low-cardinality columns, as stored for high-cardinality text."""
+    for col in cols:
+        low = col.kind != "identifier" and 0 < col.distinct <= LOW_CARD_TOP and not (
+            col.kind == "numeric" and col.distinct > CATEGORICAL_MAX)
+        high = col.kind in ("text", "categorical") and col.distinct > LOW_CARD_TOP
+        if low or high:
+            found = values.top_values(table.column(col.name), TOP_K, as_text=low)
+            col.top_values = [ValueCount(value=v if low else plain(v), count=n) for v, n in found]
 
 
-def _top_low(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None:
-    names = [quote(c.name) for c in cols]
-    sets = ", ".join(f"({n})" for n in names)
-    grouping = ", ".join(f"GROUPING({n})" for n in names)
-    sql = (f"SELECT [{grouping}] AS g, {', '.join(f'{n}::VARCHAR' for n in names)}, count(*) AS n FROM data "
-           f"GROUP BY GROUPING SETS ({sets})")
-    found: dict[int, list[tuple[Any, int]]] = {i: [] for i in range(len(cols))}
-    for g, *values, n in con.execute(sql).fetchall():
-        i = g.index(0)
-        if values[i] is not None:
-            found[i].append((values[i], n))
-    for i, col in enumerate(cols):
-        best = sorted(found[i], key=lambda vn: (-vn[1], str(vn[0])))[:TOP_K]
-        col.top_values = [ValueCount(value=v, count=n) for v, n in best]
-
-
-# ---------------------------------------------------------------- dates and examples
+# ---------------------------------------------------------------- dates
 
 def date_gaps(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None:
     """The largest gap, in days, between consecutive distinct dates of each datetime column."""
@@ -219,11 +212,3 @@ def date_gaps(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None
             f"SELECT max(e - p) FROM (SELECT e, lag(e) OVER (ORDER BY e) AS p FROM "
             f"(SELECT DISTINCT epoch({q}) AS e FROM data WHERE {q} IS NOT NULL))").fetchall()[0][0]
         col.largest_gap_days = round(float(gap) / 86400, 4) if gap is not None else None
-
-
-def examples(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> None:
-    """Up to five distinct values of each column from its first 200 rows."""
-    parts = ", ".join(f"list({quote(c.name)}::VARCHAR)" for c in cols)
-    row = con.execute(f"SELECT {parts} FROM (SELECT * FROM data LIMIT 200)").fetchall()[0]
-    for col, values in zip(cols, row, strict=True):
-        col.examples = list(dict.fromkeys(str(v)[:80] for v in (values or []) if v is not None))[:5]

@@ -70,3 +70,8 @@ def num(value: Any) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) or math.isinf(value) else value
+
+
+def text_of(value: Any) -> str:
+    """A value as DuckDB writes it as VARCHAR (booleans lower case; numbers, dates and text as Python does)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)

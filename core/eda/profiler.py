@@ -85,8 +85,8 @@ def _columns(con: duckdb.DuckDBPyConnection, source: Source, progress: Progress)
     for names in source.chunks():
         progress(0.05 + 0.6 * len(out) / total, f"Profiling columns {len(out) + 1:,}–{len(out) + len(names):,} "
                  f"of {total:,}")
-        with source.registered(con, names) as schema:
-            out += profile_chunk(con, schema, source.rows)
+        with source.registered(con, names) as table:
+            out += profile_chunk(con, table, source.rows)
     return out
 
 

@@ -44,11 +44,12 @@ class Source:
         return self.file.read(columns=names).select(names)
 
     @contextmanager
-    def registered(self, con: duckdb.DuckDBPyConnection, names: list[str]) -> Iterator[list[tuple[str, str]]]:
-        """Register the chunk as `data` on `con`; yield its (name, DuckDB type) pairs."""
-        con.register("data", self.read(names))
+    def registered(self, con: duckdb.DuckDBPyConnection, names: list[str]) -> Iterator[pa.Table]:
+        """Read the chunk, register it as `data` on `con` and yield it."""
+        table = self.read(names)
+        con.register("data", table)
         try:
-            yield duck_types(con)
+            yield table
         finally:
             con.unregister("data")
 

@@ -308,6 +308,13 @@ def test_a_wide_dataset_renders_every_tab_in_pages_and_can_be_deleted(wide: Data
     assert "Columns 1–50 of 10,000" in texts(at)
     at.number_input(key="columns-page").set_value(200).run(timeout=120)
     assert frame_with(at, "storage_type")["name"].tolist()[-1] == "c9999"
+    # And a cleaning step makes a version whose history and comparison still render
+    at.selectbox(key="clean-op").select("derive").run(timeout=120)
+    at.text_input(key="clean-derive-name").input("sum2")
+    at.text_input(key="clean-derive-expr").input("c0 + c1")
+    at.button(key="clean-apply").click().run(timeout=120)
+    assert not at.exception and datasets.get_dataset(wide.id).version == 2
+    assert "**added** sum2" in texts(at) and "only its columns and rows are compared" in texts(at)
     # And the dataset can be deleted from the page
     at.button(key="delete-dataset").click().run(timeout=120)
     assert not at.exception and datasets.count_datasets() == 0

@@ -163,9 +163,9 @@ def test_profile_reads_wide_data_a_chunk_of_columns_at_a_time(monkeypatch: pytes
     widths: list[int] = []
     original = profile_module.profile_chunk
 
-    def counting(con, schema, rows):
-        widths.append(len(schema))
-        return original(con, schema, rows)
+    def counting(con, table, rows):
+        widths.append(table.num_columns)
+        return original(con, table, rows)
 
     monkeypatch.setattr(profile_module, "profile_chunk", counting)
     # When it is profiled

@@ -17,6 +17,7 @@ OPS = {"drop": "Drop columns", "rename": "Rename a column", "cast": "Change a co
        "fill": "Fill missing values", "drop_missing": "Drop rows with missing values", "filter": "Filter rows",
        "dedupe": "Remove duplicate rows", "derive": "New column from an expression", "one_hot": "One-hot encode",
        "bin": "Bin a numeric column"}
+DIFF_MAX_COLUMNS = 200  # versions.diff compares column statistics in one query: wider data is compared by schema
 
 
 def clean_tab(ds: Dataset) -> None:
@@ -97,7 +98,23 @@ def _history(ds: Dataset) -> None:
             st.rerun()
     a, b = _diff_versions(ds, numbers, c2)
     with guard():
-        _diff(versions.diff(ds.id, a, b))
+        if ds.columns > DIFF_MAX_COLUMNS:
+            _schema_diff(ds, a, b)
+        else:
+            _diff(versions.diff(ds.id, a, b))
+
+
+def _schema_diff(ds: Dataset, a: int, b: int) -> None:
+    """Rows and added, removed and retyped columns from the version records alone (no scan of the data)."""
+    va, vb = versions.get_version(ds.id, a), versions.get_version(ds.id, b)
+    types_a = {c["name"]: c["dtype"] for c in va.schema_}
+    types_b = {c["name"]: c["dtype"] for c in vb.schema_}
+    retyped = [f"{c} ({types_a[c]} → {types_b[c]})" for c in types_a if c in types_b and types_a[c] != types_b[c]]
+    added, removed = [c for c in types_b if c not in types_a], [c for c in types_a if c not in types_b]
+    st.markdown(f"**Rows** {va.rows:,} → {vb.rows:,} · **added** {', '.join(added[:20]) or '—'} · "
+                f"**removed** {', '.join(removed[:20]) or '—'} · **retyped** {', '.join(retyped[:20]) or '—'}")
+    st.caption(f"Column statistics are compared for datasets of up to {DIFF_MAX_COLUMNS} columns; this one has "
+               f"{ds.columns:,}, so only its columns and rows are compared.")
 
 
 def _diff_versions(ds: Dataset, numbers: list[int], where: Any) -> tuple[int, int]:
