@@ -73,5 +73,10 @@ def num(value: Any) -> float | None:
 
 
 def text_of(value: Any) -> str:
-    """A value as DuckDB writes it as VARCHAR (booleans lower case; numbers, dates and text as Python does)."""
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+    """A value as DuckDB writes it as VARCHAR (booleans lower case, bytes as text; numbers, dates and text as
+    Python does)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
+from datetime import time as clock
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -115,13 +118,18 @@ def test_profile_reports_progress(csv_file) -> None:
     pa.table({"one": [1]}),
     pa.table({f"c{i}": [i, i + 1] for i in range(600)}),
     pa.table({"b": [True, False, None], "d": pa.array([None, None, None], type=pa.date32())}),
-], ids=["all-null", "one-row", "600-columns", "bool-and-empty-date"])
+    pa.table({"bin": pa.array([b"a", b"\xff", None]), "dec": pa.array([Decimal("1.20"), None, Decimal("2.50")]),
+              "tm": pa.array([clock(1, 2), clock(3, 4), None]),
+              "tz": pa.array([datetime(2024, 1, 1, tzinfo=UTC), None, datetime(2024, 2, 1, tzinfo=UTC)])}),
+], ids=["all-null", "one-row", "600-columns", "bool-and-empty-date", "binary-decimal-time-timezone"])
 def test_awkward_data_profiles_without_error(data: pa.Table) -> None:
     ds = datasets.store_table(data, name="awkward", source="test")
     prof = eda.profile(ds.id)
     assert len(prof.columns) == data.num_columns and prof.rows == data.num_rows
     info = eda.column_info(ds.id)
     assert [c.name for c in info] == data.column_names
+    assert [c.missing for c in info] == [c.missing for c in prof.columns]
+    assert all(len(c.examples) <= 5 and all(isinstance(e, str) for e in c.examples) for c in info)
 
 
 def test_column_info_gives_types_missing_and_examples(csv_file) -> None:
