@@ -112,3 +112,21 @@ def test_picker_follows_an_upload_a_new_version_and_a_rollback(app, page, tmp_pa
     page.get_by_text("3 rows × 3 columns · version 1", exact=False).first.wait_for()
     wait_for_app(page)
     assert "(3 × 3)" in picker_text(page)
+
+
+def test_a_50_by_10000_csv_imports_renders_its_tabs_and_deletes(app, page, tmp_path: Path) -> None:
+    # Given a 50-row x 10,000-column CSV (issue 19: the page never rendered past the preview)
+    wide = tmp_path / "wide.csv"
+    rows = [",".join(f"c{i}" for i in range(10_000))]
+    rows += [",".join(str(r * 10_000 + i) for i in range(10_000)) for r in range(50)]
+    wide.write_text("\n".join(rows) + "\n")
+    # When it is uploaded
+    upload_dataset(page, app, wide, shows="10001")
+    wait_for_app(page)
+    # Then the columns are listed a page at a time, and Delete is there
+    page.get_by_role("tab", name="Columns").click()
+    page.get_by_label("Find columns (part of the name)").wait_for()
+    page.locator('p:has-text("Columns 1–50 of 10,000"):visible').first.wait_for()
+    page.get_by_text("Delete this dataset").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_text("No datasets yet").wait_for()
