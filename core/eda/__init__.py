@@ -1,14 +1,16 @@
-"""Profiling: per-column statistics, correlations and alerts, computed in DuckDB over the stored Parquet file.
+"""Profiling: per-column statistics, correlations and alerts over the stored Parquet file.
 
-The work runs over chunks of columns (`source`), each covered by a handful of scans (base statistics,
-histograms, top values through GROUPING SETS) instead of one pass per column and statistic, so a
-10,000-column dataset costs what its columns hold. Spearman correlation is computed on a reproducible
-sample of at most SPEARMAN_SAMPLE rows; every other figure uses all rows. A profile is cached as JSON
-beside the version it describes.
+The work runs over chunks of columns read once through pyarrow (`source`): DuckDB computes moments,
+quantiles and lengths of a whole chunk in one scan, pyarrow and numpy the exact distinct counts,
+histograms and top values per column, so a 10,000-column dataset costs what its columns hold.
+Correlations and duplicate rows run in DuckDB over the whole file. Spearman correlation uses a
+reproducible sample of at most SPEARMAN_SAMPLE rows; every other figure uses all rows. A profile is
+cached as JSON beside the version it describes.
 
-Modules, lowest first (none imports one above it): `kinds` (column kinds), `models` (the Profile),
-`source` (chunked reading), `columns` (per-column statistics), `correlations`, `alerts`,
-`column_info` (quick facts without a profile) and `profiler` (`profile`, the entry point, and its cache).
+Modules, lowest first (none imports one after it): `kinds` (column kinds), `models` (the Profile),
+`source` (chunked reading), `values` (one column in pyarrow), `columns` (per-column statistics),
+`correlations`, `alerts`, `column_info` (quick facts without a profile) and `profiler` (`profile`, the
+entry point, and its cache).
 """
 
 from __future__ import annotations

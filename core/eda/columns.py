@@ -17,10 +17,11 @@ import duckdb
 import pyarrow as pa
 
 from core.duck import quote
-from core.eda import values
 from core.eda.kinds import CATEGORICAL_MAX, INTEGER, num, plain, refine_text_kind, semantic_kind, storage_kind
 from core.eda.models import Bin, ColumnProfile, ValueCount
 from core.eda.source import arrow_duck_types
+from core.eda.values import distinct_count, examples, histogram_counts
+from core.eda.values import top_values as common_values
 
 HIST_BINS = 20
 TOP_K = 10
@@ -35,7 +36,7 @@ def profile_chunk(con: duckdb.DuckDBPyConnection, table: pa.Table, rows: int) ->
     top_values(table, cols)
     date_gaps(con, cols)
     for col in cols:
-        col.examples = values.examples(table.column(col.name))
+        col.examples = examples(table.column(col.name))
     return cols
 
 
@@ -92,7 +93,7 @@ def _exact_distinct(table: pa.Table, stats: list[tuple[str, str, dict[str, Any]]
         if dtype.upper().startswith(INTEGER) and lo is not None and hi - lo + 1 == non_null:
             out[name] = non_null
         elif approx >= 0.97 * non_null:
-            out[name] = values.distinct_count(table.column(name))
+            out[name] = distinct_count(table.column(name))
         else:
             out[name] = approx
     return out
@@ -149,7 +150,7 @@ def histograms(con: duckdb.DuckDBPyConnection, table: pa.Table, cols: list[Colum
         bins = _bin_count(col, lo, hi)
         width = (hi - lo) / bins
         if not dated:
-            _set_bins(col, lo, width, values.histogram_counts(table.column(col.name), lo, width, bins))
+            _set_bins(col, lo, width, histogram_counts(table.column(col.name), lo, width, bins))
             continue
         specs.append((col, lo, width, bins))
         parts.append(f"histogram(least(floor((epoch({quote(col.name)}) - {lo!r}) / {width!r}), {bins - 1})::INTEGER) "
@@ -196,7 +197,7 @@ def top_values(table: pa.Table, cols: list[ColumnProfile]) -> None:
             col.kind == "numeric" and col.distinct > CATEGORICAL_MAX)
         high = col.kind in ("text", "categorical") and col.distinct > LOW_CARD_TOP
         if low or high:
-            found = values.top_values(table.column(col.name), TOP_K, as_text=low)
+            found = common_values(table.column(col.name), TOP_K, as_text=low)
             col.top_values = [ValueCount(value=v if low else plain(v), count=n) for v, n in found]
 
 
