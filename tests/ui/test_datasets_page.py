@@ -318,3 +318,16 @@ def test_a_wide_dataset_renders_every_tab_in_pages_and_can_be_deleted(wide: Data
     # And the dataset can be deleted from the page
     at.button(key="delete-dataset").click().run(timeout=120)
     assert not at.exception and datasets.count_datasets() == 0
+
+
+def test_picking_another_dataset_still_switches_the_page(sales: Dataset) -> None:
+    # Given two datasets, the newest shown
+    other = datasets.store_table(pa.table({"k": [1, 2]}), name="other", source="test")
+    at = page().run()
+    assert picked(at)[0] == str(other.id)
+    # When the analyst picks the older one
+    at.selectbox(key="dataset_picker").select(str(sales.id)).run()
+    # Then the page shows it, and keeps showing it on the next run
+    assert not at.exception and "4 rows × 3 columns" in texts(at)
+    at.run()
+    assert picked(at)[0] == str(sales.id) and "4 rows × 3 columns" in texts(at)
