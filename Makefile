@@ -8,6 +8,9 @@ PORT ?= 8501
 WORKERS ?= 2
 THREADS ?= 2
 
+# Streamlit's upload box limit follows the MAX_UPLOAD_MB setting (environment or .env), read when the app starts.
+UPLOAD_MB = $$($(BIN)/python -c 'from core.config import get_settings; print(get_settings().max_upload_mb)')
+
 .PHONY: run dev test worker bench lint docs migrate install chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -22,10 +25,10 @@ migrate: install
 	$(BIN)/python -m core.db
 
 run: migrate
-	$(BIN)/streamlit run Home.py --server.port $(PORT) --server.headless true
+	$(BIN)/streamlit run Home.py --server.port $(PORT) --server.headless true --server.maxUploadSize $(UPLOAD_MB)
 
 dev: migrate
-	APP_ENV=development $(BIN)/streamlit run Home.py --server.port $(PORT) --client.showErrorDetails full
+	APP_ENV=development $(BIN)/streamlit run Home.py --server.port $(PORT) --client.showErrorDetails full --server.maxUploadSize $(UPLOAD_MB)
 
 worker: migrate
 	$(BIN)/dramatiq jobs.worker --processes $(WORKERS) --threads $(THREADS) --queues default ml_tasks analysis_tasks

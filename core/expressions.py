@@ -70,22 +70,25 @@ def _check_node(node: exp.Expression, known: dict[str, str], what: str) -> None:
         return
     if isinstance(node, exp.Anonymous):
         if node.name.lower() not in _SAFE_ANONYMOUS:
-            raise InvalidInput(f"The function {node.name}() is not allowed in an {what}.",
+            raise InvalidInput(f"The function {node.name}() is not allowed in {_a(what)}.",
                                hint="Use arithmetic, comparisons, CASE, CAST and scalar functions such as "
                                     "round, lower, coalesce, date_part.")
         return
     if isinstance(node, exp.Func) and name not in _SAFE_NODES:
         if name not in _SAFE_FUNCS:
-            raise InvalidInput(f"{node.sql('duckdb')[:60]!r} is not allowed in an {what} ({name}).",
+            raise InvalidInput(f"{node.sql('duckdb')[:60]!r} is not allowed in {_a(what)} ({name}).",
                                hint="Only scalar functions on the row's own values are allowed: no aggregates, "
                                     "windows, subqueries or file access.")
         return
     if name not in _SAFE_NODES:
-        raise InvalidInput(f"{node.sql('duckdb')[:60]!r} is not allowed in an {what} ({name}).",
+        raise InvalidInput(f"{node.sql('duckdb')[:60]!r} is not allowed in {_a(what)} ({name}).",
                            hint="Only scalar functions on the row's own values are allowed: no aggregates, windows, "
                                 "subqueries or file access.")
 
 
+def _a(noun: str) -> str:
+    """The noun with its indefinite article: 'a filter', 'an expression'."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def literal(value: object) -> str:

@@ -1,9 +1,11 @@
-"""Datasets: import from files, URLs, Kaggle and databases; preview, profile, clean with versions, export."""
+"""Datasets: import from files, URLs, Kaggle and databases; preview, profile, clean with versions, export.
+
+Delete is laid out before the tabs, so a dataset whose views are slow or failing can still be removed."""
 
 import streamlit as st
 
 from core import datasets
-from ui import datasets_view as view
+from ui import datasets as view
 from ui.errors import guard
 from ui.layout import page_setup
 from ui.picker import pick_dataset
@@ -18,6 +20,7 @@ if ds is None:
     st.stop()
 
 view.header(ds)
+view.delete_section(ds)
 preview_tab, profile_tab, columns_tab, clean_tab, export_tab = st.tabs(
     ["Preview", "Profile", "Columns", "Clean & versions", "Export"])
 with preview_tab, guard():
@@ -30,4 +33,3 @@ with clean_tab, guard():
     view.clean_tab(ds)
 with export_tab, guard():
     view.export_tab(ds)
-view.delete_section(ds)

@@ -9,3 +9,16 @@ class Keys:
     CHAT_CONVERSATION = "chat_conversation_id"
     CHAT_AGENT = "chat_agent"
     PAGE_NAME = "page_name"
+
+
+class DatasetKeys:
+    """Session-state keys of the Datasets page."""
+
+    UPLOAD_TMP = "datasets_upload_tmp"
+    KAGGLE_FILES = "datasets_kaggle_files"
+    DB_PASSWORDS = "datasets_db_passwords"
+    DB_TABLES = "datasets_db_tables"
+    DB_JOB = "datasets_db_job"
+    EXPORT = "datasets_export"
+    STEP_PREVIEW = "datasets_step_preview"
+    DIFF_VERSIONS = "datasets_diff_versions"  # the version list the diff selectors last defaulted from

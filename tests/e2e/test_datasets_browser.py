@@ -1,4 +1,5 @@
-"""Browser: upload with a delimiter override and export download; URL import, clean, new version, rollback."""
+"""Browser: upload with a delimiter override and export download; URL import, clean, new version, rollback;
+the dataset picker following an upload, a new version and a rollback."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import wait_for_app, wait_for_cell
+from tests.e2e.conftest import upload_dataset, wait_for_app, wait_for_cell
 from tests.integration.test_datasets_url import DataServer
 
 pytestmark = pytest.mark.e2e
@@ -72,3 +73,60 @@ def test_url_import_clean_new_version_and_rollback(app, page) -> None:
     page.get_by_text("Version 1 is current again").wait_for()
     wait_for_app(page)
     assert page.get_by_text("· version 1 ·", exact=False).count() >= 1
+
+
+def picker_text(page) -> str:
+    """What the dataset picker displays."""
+    return page.get_by_label("Dataset", exact=True).input_value()
+
+
+def test_picker_follows_an_upload_a_new_version_and_a_rollback(app, page, tmp_path: Path) -> None:
+    # Given one imported dataset
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("a,b\n1,2\n3,4\n")
+    second.write_text("x,y,z\n1,2,3\n4,5,6\n7,8,9\n")
+    upload_dataset(page, app, first, shows="3")
+    assert "first" in picker_text(page)
+    # When a second file is imported
+    page.get_by_text("Import data", exact=True).click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(second))
+    wait_for_app(page)
+    page.get_by_role("button", name="Import", exact=True).click()
+    wait_for_cell(page, "7")
+    wait_for_app(page)
+    # Then the picker shows it at once
+    assert "second" in picker_text(page) and "(3 × 3)" in picker_text(page)
+    # When a column is derived, then rolled back
+    page.get_by_role("tab", name="Clean & versions").click()
+    choose(page, "Step", "New column from an expression")
+    page.get_by_label("New column", exact=True).fill("w")
+    page.get_by_label("Expression (DuckDB)").fill("x + y")
+    page.get_by_label("Expression (DuckDB)").press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Apply step (new version)").click()
+    page.get_by_text("· version 2 ·", exact=False).first.wait_for()
+    wait_for_app(page)
+    # Then the picker's label has the new shape beside the caption
+    assert "(3 × 4)" in picker_text(page)
+    page.get_by_role("button", name="Roll back").click()
+    page.get_by_text("3 rows × 3 columns · version 1", exact=False).first.wait_for()
+    wait_for_app(page)
+    assert "(3 × 3)" in picker_text(page)
+
+
+def test_a_50_by_10000_csv_imports_renders_its_tabs_and_deletes(app, page, tmp_path: Path) -> None:
+    # Given a 50-row x 10,000-column CSV (issue 19: the page never rendered past the preview)
+    wide = tmp_path / "wide.csv"
+    rows = [",".join(f"c{i}" for i in range(10_000))]
+    rows += [",".join(str(r * 10_000 + i) for i in range(10_000)) for r in range(50)]
+    wide.write_text("\n".join(rows) + "\n")
+    # When it is uploaded
+    upload_dataset(page, app, wide, shows="10001")
+    wait_for_app(page)
+    # Then the columns are listed a page at a time, and Delete is there
+    page.get_by_role("tab", name="Columns").click()
+    page.get_by_label("Find columns (part of the name)").wait_for()
+    page.locator('p:has-text("Columns 1–50 of 10,000"):visible').first.wait_for()
+    page.get_by_text("Delete this dataset").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_text("No datasets yet").wait_for()
