@@ -1,5 +1,5 @@
 """Cleaning steps. Each step is a small pydantic model that compiles to one DuckDB SELECT over the
-current version; applying it writes a new version (`core.versions`) that records the step.
+current version; applying it writes a new version (`core.datasets.versions`) that records the step.
 
 Steps never run Python on the data and never run the analyst's SQL as given: names are quoted,
 values become literals, and expressions go through `core.expressions.validate`.
@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 import duckdb
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from core import duck, versions
+from core import duck
+from core.datasets import versions
 from core.datasets import get_dataset
 from core.duck import quote
 from core.errors import InvalidInput

@@ -18,7 +18,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import jobs
-from core import connections, datasets, versions
+from core import connections, datasets
+from core.datasets import versions
 from core.config import Settings, reload_settings
 from core.models import Dataset
 from tests.integration.test_datasets_url import DataServer

@@ -11,7 +11,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from core import cleaning, datasets, export, storage, versions
+from core import cleaning, datasets, storage
+from core.datasets import export, versions
 from core.errors import InvalidInput, NotFound
 from core.models import Dataset
 

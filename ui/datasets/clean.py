@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import cleaning, versions
+from core import cleaning
+from core.datasets import versions
 from core.models import Dataset
 from ui.errors import guard
 from ui.safe import escape_markdown

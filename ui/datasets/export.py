@@ -1,11 +1,11 @@
 """The Datasets page's Export tab: a version, optionally filtered and with chosen columns, as CSV, Excel,
-JSON or Parquet (text cells that spreadsheets would run are neutralised by `core.export`)."""
+JSON or Parquet (text cells that spreadsheets would run are neutralised by `core.datasets.export`)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core import export, versions
+from core.datasets import export, versions
 from core.models import Dataset
 from ui.errors import guard
 from ui.state import DatasetKeys
