@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import upload_dataset, wait_for_app, wait_for_cell
+from tests.e2e.conftest import start_app, upload_dataset, wait_for_app, wait_for_cell
 from tests.integration.test_datasets_url import DataServer
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +47,34 @@ def test_upload_with_delimiter_override_then_export(app, page, tmp_path: Path) -
     assert "Nantes;65,2" in text and "'=HYPERLINK(1);1,5" in text
 
 
-def test_url_import_clean_new_version_and_rollback(app, page) -> None:
+@pytest.fixture
+def lan_app(tmp_path: Path):
+    """The app of a deployment that allows URL imports from this machine (the test's data server)."""
+    running = start_app(tmp_path, {"URL_ALLOWED_HOSTS": "127.0.0.1"})
+    yield running
+    running.proc.terminate()
+    running.proc.wait(10)
+
+
+def test_a_url_inside_the_network_is_refused_with_what_to_do(app, page) -> None:
+    # Given the default app and a server on this machine's loopback address
+    with DataServer() as server:
+        page.goto(app.page_url("Datasets"))
+        wait_for_app(page)
+        page.get_by_role("tab", name="URL").click()
+        # When an analyst asks to import from it (written as a decimal IP, as an attacker would)
+        page.get_by_label("URL (http or https)").fill(server.url("/data.csv").replace("127.0.0.1", "2130706433"))
+        page.get_by_label("URL (http or https)").press("Enter")
+        wait_for_app(page)
+        page.get_by_role("button", name="Import URL").click()
+        # Then the page says why and what to do, and the server was never reached
+        page.get_by_text("points inside the network", exact=False).first.wait_for()
+        page.get_by_text("URL_ALLOWED_HOSTS", exact=False).first.wait_for()
+        assert server.requests == 0
+
+
+def test_url_import_clean_new_version_and_rollback(lan_app, page) -> None:
+    app = lan_app
     with DataServer() as server:
         page.goto(app.page_url("Datasets"))
         wait_for_app(page)

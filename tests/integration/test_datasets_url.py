@@ -36,6 +36,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
+        self.server.requests += 1  # type: ignore[attr-defined]
         path = self.path
         if path in ("/data.csv", "/noext"):
             self._send(200, CSV, "text/plain", Content_Disposition='attachment; filename="cities.csv"'
@@ -90,10 +91,16 @@ class DataServer:
     def __init__(self) -> None:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.server.requests = 0  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    @property
+    def requests(self) -> int:
+        """How many requests reached the server."""
+        return self.server.requests  # type: ignore[attr-defined]
 
     def __enter__(self) -> DataServer:
         self.thread.start()

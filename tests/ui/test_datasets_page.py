@@ -156,8 +156,10 @@ def shown_label(at: AppTest) -> str:
     return box.proto.raw_value if box.proto.set_value else "(the browser keeps its previous label)"
 
 
-def test_picker_follows_an_import(sales: Dataset) -> None:
-    # Given the page open on sales
+def test_picker_follows_an_import(sales: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the page open on sales, and the test's loopback server allowed as a URL source
+    monkeypatch.setenv("URL_ALLOWED_HOSTS", "127.0.0.1")
+    reload_settings()
     at = page().run()
     assert picked(at)[0] == str(sales.id)
     # When another dataset is imported
