@@ -259,7 +259,7 @@ SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb,
   EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
             AND has_schema_privilege(n.oid, 'CREATE')),
   EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind = 'S' AND has_sequence_privilege(c.oid, 'UPDATE'))
+          WHERE CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'UPDATE') ELSE false END)
 FROM pg_roles r WHERE r.rolname = current_user
 """
 _PG_WHAT = ("is a superuser", "may create roles", "may create databases", "may change tables",

@@ -21,6 +21,7 @@ from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.scope import traverse_scope
 
+from core import duck
 from core.duck import LIMIT_HINT, oversized
 from core.errors import InvalidSql
 
@@ -125,10 +126,10 @@ def _syntax_error(sql: str, exc: ParseError, dialect: str) -> InvalidSql:
     """DuckDB's own parser message where it also fails (it reads better), else sqlglot's, with the position."""
     if dialect == "duckdb":
         try:
-            with duckdb.connect() as parser:  # parses only: extract_statements runs nothing
+            with duck.connect() as parser:  # parses only: extract_statements runs nothing
                 parser.extract_statements(sql)
-        except duckdb.Error as duck:
-            return Refused(duckdb_message(duck), hint="Check the SQL near that position.")
+        except duckdb.Error as refusal:
+            return Refused(duckdb_message(refusal), hint="Check the SQL near that position.")
     first = exc.errors[0] if exc.errors else {}
     where = f" (line {first.get('line')}, column {first.get('col')})" if first.get("line") else ""
     detail = re.sub(r"\s*(for|but got) <.*", "", str(first.get("description", exc))).strip()
