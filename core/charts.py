@@ -28,7 +28,7 @@ import plotly.io as pio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import select
 
-from core import datasets
+from core import datasets, duck
 from core.db import session
 from core.errors import InvalidInput, NotFound, WorkbenchError
 from core.models.explore import Visualization
@@ -506,7 +506,7 @@ def make_chart(kind: str, dataset_id: uuid.UUID | str, **spec: Any) -> go.Figure
     """
     parsed = parse_spec(kind, dict(spec))
     ds = datasets.get_dataset(dataset_id)
-    with duckdb.connect() as con:
+    with duck.connect() as con:
         con.read_parquet(str(datasets.dataset_path(ds.id))).create_view("base")
         con.execute("CREATE TEMP VIEW data AS SELECT * FROM base")
         src = Source(con=con, dataset_id=str(ds.id), name=ds.name, version=ds.version, rows=ds.rows,

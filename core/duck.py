@@ -151,10 +151,11 @@ def oversized(tree: exp.Expression, *, budget: int | None = None) -> str | None:
     query, and the estimated size of what they build (nested calls multiply) must stay within budget.
     """
     budget = get_settings().sql_max_generated if budget is None else budget
-    for node in tree.find_all(exp.Func):
+    for node in reversed(list(tree.find_all(exp.Func))):  # innermost first: name the call that builds
         size = _size(node)
         if size is None:
-            return f"{_name(node)}() needs its size argument as a number written in the query"
+            return (f"{_name(node)}() needs its size argument as a number written in the query (a column or "
+                    "expression could ask for any size)")
         if size > budget:
             return f"{_name(node)}() would build about {size:,.0f} values or characters (the limit is {budget:,})"
     return None
