@@ -198,7 +198,7 @@ def _run_once(sql: str, *, limit: int | None, timeout_s: float) -> tuple[pa.Tabl
         with duck.deadline(timeout_s, con.interrupt) as fired:
             try:
                 return _fetch_limited(relation, limit)
-            except duckdb.IOException as exc:
+            except (duckdb.IOException, duckdb.PermissionException) as exc:
                 raise _FileGone(str(exc)) from exc
             except duckdb.Error as exc:
                 if fired.is_set() or isinstance(exc, duckdb.InterruptException):
@@ -236,12 +236,12 @@ def _bind(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyRelation:
     anything and its message carries the line and column."""
     try:
         return con.sql(sql)
-    except duckdb.IOException as exc:
+    except (duckdb.IOException, duckdb.PermissionException) as exc:
         raise _FileGone(str(exc)) from exc
     except duckdb.Error:
         try:
             con.execute(sql)
-        except duckdb.IOException as exc:
+        except (duckdb.IOException, duckdb.PermissionException) as exc:
             raise _FileGone(str(exc)) from exc
         except duckdb.Error as exc:
             raise _duckdb_error(exc) from exc

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from core import datasets, sql, storage
-from core.errors import InvalidSql
+from core.errors import ConnectionFailed, InvalidSql
 
 ROOT = Path(__file__).resolve().parents[2]
 CAP_BYTES = 3 << 30
@@ -174,7 +174,7 @@ def test_errors_never_show_where_the_data_lives(sales, payload: str) -> None:
     "postgresql://analyst@127.0.0.1:1/db?sslpassword=hunter2secret",
 ])
 def test_credentials_in_a_url_are_not_stored_in_the_history(url: str) -> None:
-    with pytest.raises(Exception):  # noqa: B017 - nothing listens on port 1: any failure will do
+    with pytest.raises(ConnectionFailed):  # nothing listens on port 1
         sql.query("SELECT 1", connection=url)
     entry = sql.history()[0]
     stored = " ".join(str(v) for v in (entry.sql, entry.target, entry.error))
