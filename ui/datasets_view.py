@@ -17,6 +17,7 @@ from core.config import get_settings
 from core.models import Dataset
 from ui.errors import guard
 from ui.jobs import job_panel
+from ui.sql_view import role_warning_box
 from ui.state import Keys
 
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "json", "jsonl", "ndjson", "parquet", "feather", "arrow",
@@ -190,6 +191,8 @@ def _database_import() -> None:
             with guard():
                 st.session_state[DKeys.DB_TABLES] = {conn_id: connections.list_tables(conn, password=password)}
         tables = st.session_state.get(DKeys.DB_TABLES, {}).get(conn_id, [])
+        if tables:
+            role_warning_box(conn, password)  # the login could write: advise a SELECT-only role
         table = st.selectbox("Table", tables, key="db-table") if tables else None
     else:
         query = st.text_area("Read-only query", key="db-query", placeholder="SELECT * FROM sales WHERE year = 2024")

@@ -102,3 +102,19 @@ def test_a_self_join_with_repeated_column_names_displays_and_saves(tmp_path: Pat
     at.button(key="sql-save").click().run()
     assert not at.exception and not at.error
     assert datasets.get_dataset("pairs").rows == 8
+
+
+def test_a_login_that_can_write_gets_a_warning_on_the_sql_tab() -> None:
+    from sqlalchemy.engine import make_url
+
+    from core import connections
+    from tests.conftest import scratch_pg_database
+
+    with scratch_pg_database("wb_ui") as url:
+        parts = make_url(url)
+        saved = connections.save_connection("warehouse", "postgresql", host=parts.host, port=parts.port,
+                                            database=parts.database, user=parts.username or "")
+        at = page().run()
+        at.selectbox(key="sql-source").set_value(str(saved.id)).run()
+        assert not at.exception
+        assert any("can change this database" in w.value and "SELECT" in w.value for w in at.warning)
