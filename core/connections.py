@@ -10,16 +10,14 @@ batches into Arrow, with progress, up to the row limit.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import URL, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, NoSuchModuleError
 from sqlmodel import select
@@ -33,16 +31,10 @@ from core.models.dataset import DatabaseConnection, Dataset
 from core.progress import Progress, no_progress
 from core.readers import normalise, unique_names
 from core.sql import external
+from core.sql.external import KINDS, url_for
 
-KINDS = {
-    "postgresql": ("postgresql+psycopg", 5432, "postgres", "psycopg[binary]"),
-    "mysql": ("mysql+pymysql", 3306, "mysql", "PyMySQL"),
-    "sqlite": ("sqlite", None, "sqlite", ""),
-    "mssql": ("mssql+pymssql", 1433, "tsql", "pymssql"),
-}
 BATCH_ROWS = 50_000
 DEFAULT_LIMIT = 1_000_000
-CONNECT_TIMEOUT_S = 10
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 
 
@@ -92,27 +84,6 @@ def delete_connection(ref: uuid.UUID | str) -> None:
 
 
 # ---------------------------------------------------------------- engines
-
-def _password(conn: DatabaseConnection, password: str | None) -> str | None:
-    if password:
-        return password
-    if conn.password_env:
-        # the variable is named by the analyst per connection, so it cannot be a Settings field
-        return os.environ.get(conn.password_env) or None
-    return None
-
-
-def url_for(conn: DatabaseConnection, password: str | None = None) -> URL:
-    """The SQLAlchemy URL of a connection (the password only in memory)."""
-    driver = KINDS[conn.kind][0]
-    if conn.kind == "sqlite":
-        path = Path(conn.database).expanduser().resolve()
-        if not path.is_file():
-            raise NotFound(f"No SQLite file at {path}.", hint="Give the full path of an existing .sqlite/.db file.")
-        return URL.create(driver, database=f"file:{path}", query={"mode": "ro", "uri": "true"})
-    return URL.create(driver, username=conn.user or None, password=_password(conn, password), host=conn.host,
-                      port=conn.port, database=conn.database)
-
 
 @contextmanager
 def open_engine(conn: DatabaseConnection, password: str | None = None, *,

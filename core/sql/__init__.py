@@ -21,10 +21,11 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import URL, make_url
 
-from core import connections, datasets
+from core import datasets
 from core.config import get_settings
+from core.db import find_by_ref
 from core.duck import quote
-from core.errors import ConnectionFailed, InvalidSql, WorkbenchError
+from core.errors import ConnectionFailed, InvalidSql, NotFound, WorkbenchError
 from core.models import Dataset
 from core.models.dataset import DatabaseConnection
 from core.sql import external
@@ -72,12 +73,20 @@ def connection_url(connection: ConnectionRef) -> str:
         url = connection
     elif isinstance(connection, DatabaseConnection) or (isinstance(connection, (str, uuid.UUID))
                                                         and "://" not in str(connection)):
-        url = connections.url_for(connections.get_connection(connection))
+        url = external.url_for(_saved(connection))
     else:
         url = _parse_url(_raw_url(connection))
     if url.drivername in DRIVERS:
         url = url.set(drivername=DRIVERS[url.drivername])
     return url.render_as_string(hide_password=False)
+
+
+def _saved(ref: str | uuid.UUID | DatabaseConnection) -> DatabaseConnection:
+    """A saved connection by id or name (or the row itself); raises NotFound."""
+    row = ref if isinstance(ref, DatabaseConnection) else find_by_ref(DatabaseConnection, ref)
+    if row is None:
+        raise NotFound(f"No database connection {str(ref)!r}.", hint="Save one on the Datasets page first.")
+    return row
 
 
 def _raw_url(connection: object) -> str:

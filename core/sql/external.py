@@ -13,10 +13,12 @@ ending the read-only transaction. `role_warning` says when the login itself coul
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,7 +28,8 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from core.errors import ConnectionFailed, InvalidSql
+from core.errors import ConnectionFailed, InvalidSql, NotFound
+from core.models.dataset import DatabaseConnection
 from core.sql.guard import validate
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,36 @@ DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sql
 DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg", "mysql": "mysql+pymysql",
            "mariadb": "mariadb+pymysql"}
 CONNECT_TIMEOUT_S = 10
+# kind of a saved connection: SQLAlchemy driver, default port, sqlglot dialect, package to install
+KINDS = {
+    "postgresql": ("postgresql+psycopg", 5432, "postgres", "psycopg[binary]"),
+    "mysql": ("mysql+pymysql", 3306, "mysql", "PyMySQL"),
+    "sqlite": ("sqlite", None, "sqlite", ""),
+    "mssql": ("mssql+pymssql", 1433, "tsql", "pymssql"),
+}
 SAFE_ROLE_HINT = "Use a database role that may only SELECT (see docs/datasets.md, 'A read-only login')."
+
+
+def _password(conn: DatabaseConnection, password: str | None) -> str | None:
+    if password:
+        return password
+    if conn.password_env:
+        # the variable is named by the analyst per connection, so it cannot be a Settings field
+        return os.environ.get(conn.password_env) or None
+    return None
+
+
+def url_for(conn: DatabaseConnection, password: str | None = None) -> URL:
+    """The SQLAlchemy URL of a saved connection (the password only in memory: given for this call, or read
+    from the environment variable the connection names)."""
+    driver = KINDS[conn.kind][0]
+    if conn.kind == "sqlite":
+        path = Path(conn.database).expanduser().resolve()
+        if not path.is_file():
+            raise NotFound(f"No SQLite file at {path}.", hint="Give the full path of an existing .sqlite/.db file.")
+        return URL.create(driver, database=f"file:{path}", query={"mode": "ro", "uri": "true"})
+    return URL.create(driver, username=conn.user or None, password=_password(conn, password), host=conn.host,
+                      port=conn.port, database=conn.database)
 
 
 def backend(url: URL | str) -> str:
