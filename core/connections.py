@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, NoSuchModuleError
 from sqlmodel import select
 
+import core.sql.external as external
 from core import storage
 from core.config import get_settings
 from core.datasets import store_table
@@ -30,7 +31,6 @@ from core.errors import Conflict, ConnectionFailed, IngestError, InvalidInput, I
 from core.models.dataset import DatabaseConnection, Dataset
 from core.progress import Progress, no_progress
 from core.readers import normalise, unique_names
-from core.sql import external
 from core.sql.external import KINDS, url_for
 
 BATCH_ROWS = 50_000

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from core import storage
 from core.config import get_settings
 from core.errors import InvalidSql
 
@@ -47,8 +48,6 @@ def quote(identifier: str) -> str:
 
 def limits() -> dict[str, Any]:
     """The DuckDB configuration every database gets: memory, threads, spill folder and its size."""
-    from core import storage  # storage reads the settings; imported here to keep this module's imports light
-
     settings = get_settings()
     return {"memory_limit": settings.duckdb_memory_limit, "threads": max(1, settings.duckdb_threads),
             "temp_directory": str(storage.area("tmp") / "duckdb"),

@@ -21,8 +21,8 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import URL, make_url
 
-from core import datasets
 from core.config import get_settings
+from core.datasets import store_table
 from core.db import find_by_ref
 from core.duck import quote
 from core.errors import ConnectionFailed, InvalidSql, NotFound, WorkbenchError
@@ -207,7 +207,7 @@ def save_query(sql: str, *, name: str, connection: ConnectionRef | None = None) 
     """Run a query without a row limit and store the whole result as a new dataset (source 'sql')."""
     result = run(sql, connection=connection, limit=None)
     table = pa.Table.from_pandas(result.frame, preserve_index=False)
-    return datasets.store_table(table, name=name, source="sql", source_detail=mask(sql))
+    return store_table(table, name=name, source="sql", source_detail=mask(sql))
 
 
 __all__ = [

@@ -20,7 +20,8 @@ import pyarrow as pa
 from pydantic import BaseModel
 from sqlglot import exp
 
-from core import datasets, duck, storage
+from core import duck, storage
+from core.datasets import list_datasets
 from core.duck import quote
 from core.errors import InvalidSql
 from core.sql.guard import READ_ONLY_HINT, Refused, duckdb_message, validate
@@ -59,7 +60,7 @@ def _is_plain(name: str) -> bool:
 
 def tables() -> list[TableInfo]:
     """Every dataset as a table: its name (quote it if it is not an identifier) and alias (always one)."""
-    rows = sorted(datasets.list_datasets(), key=lambda d: d.created)
+    rows = sorted(list_datasets(), key=lambda d: d.created)
     taken = {d.name.lower() for d in rows}
     out: list[TableInfo] = []
     for ds in rows:
@@ -88,7 +89,7 @@ def scrub(message: str) -> str:
 
 
 def _dataset_sources(infos: list[TableInfo]) -> dict[str, str]:
-    by_id = {str(d.id): d for d in datasets.list_datasets()}
+    by_id = {str(d.id): d for d in list_datasets()}
     return {i.dataset_id: str(storage.absolute(by_id[i.dataset_id].path)) for i in infos if i.dataset_id in by_id}
 
 
