@@ -307,3 +307,44 @@ def test_deleting_datasets_while_others_query_never_breaks_a_query(sales, tmp_pa
     assert raw == []
     assert [f for table, f in failures if table == "sales_2024"] == [], "a dataset nobody deleted always works"
     assert all(re.search(r"deleted|Unknown table|file is missing", str(f)) for _, f in failures), failures
+
+
+# ---------------------------------------------------------------- limits on every DuckDB (issue 10, item 1)
+
+
+def test_every_duckdb_gets_the_memory_and_thread_limits(sales, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    from core import duck
+    from core.config import reload_settings
+
+    monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", "300MB")
+    monkeypatch.setenv("DUCKDB_THREADS", "1")
+    reload_settings()
+    fresh = duck.connect()
+    expected = fresh.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    fresh.close()
+    assert expected[1] == 1 and expected[0] != duckdb.connect().execute(
+        "SELECT current_setting('memory_limit')").fetchone()[0]
+    con = sql.connect_datasets()
+    try:
+        got = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    finally:
+        con.close()
+    assert got == expected
+
+
+def test_a_shared_cursor_is_interrupted_after_its_time_limit() -> None:
+    import time
+
+    import duckdb
+
+    from core import duck
+
+    endless = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
+    started = time.monotonic()
+    with duck.cursor(timeout_s=0.5) as con, pytest.raises(duckdb.InterruptException):
+        con.execute(endless).fetchall()
+    assert time.monotonic() - started < 3
+    with duck.cursor() as con:  # the shared database still serves
+        assert con.execute("SELECT 42").fetchone()[0] == 42
