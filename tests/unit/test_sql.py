@@ -348,3 +348,23 @@ def test_a_shared_cursor_is_interrupted_after_its_time_limit() -> None:
     assert time.monotonic() - started < 3
     with duck.cursor() as con:  # the shared database still serves
         assert con.execute("SELECT 42").fetchone()[0] == 42
+
+
+def test_an_external_sqlite_query_stops_at_the_time_limit_and_cannot_write(tmp_path: Path) -> None:
+    import sqlite3
+    import time
+
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE orders (id INTEGER)")
+        con.execute("INSERT INTO orders VALUES (1)")
+    url = f"sqlite:///{db}"
+    started = time.monotonic()
+    with pytest.raises(InvalidSql, match="stopped the query after 0.5 s"):
+        sql.run("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r",
+                connection=url, timeout_s=0.5)
+    assert time.monotonic() - started < 3
+    with pytest.raises(InvalidSql, match="(?i)readonly|read-only|read only"):
+        sql._execute_external(url, "DELETE FROM orders", limit=10, timeout_s=5)
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT count(*) FROM orders").fetchone()[0] == 1
