@@ -45,6 +45,11 @@ KINDS = {
     "sqlite": ("sqlite", None, "sqlite", ""),
     "mssql": ("mssql+pymssql", 1433, "tsql", "pymssql"),
 }
+URL_PARAMETERS = frozenset({
+    "sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslcrl", "sslcompression", "ssl_ca", "ssl_cert",
+    "ssl_key", "ssl_check_hostname", "ssl_verify_cert", "ssl_verify_identity", "ssl_disabled", "charset",
+    "application_name", "connect_timeout", "target_session_attrs", "password", "mode", "uri",
+})
 SAFE_ROLE_HINT = "Use a database role that may only SELECT (see docs/datasets.md, 'A read-only login')."
 
 
@@ -88,7 +93,8 @@ def check(sql: str, backend_name: str) -> str:
 def connect_args(backend_name: str, timeout_s: float) -> dict[str, Any]:
     """Driver options: a connect timeout, and on PostgreSQL a read-only session with a statement timeout."""
     if backend_name == "postgresql":
-        options = f"-c default_transaction_read_only=on -c statement_timeout={max(1, int(timeout_s * 1000))}"
+        options = (f"-c default_transaction_read_only=on -c statement_timeout={max(1, int(timeout_s * 1000))} "
+                   "-c standard_conforming_strings=on")  # backslashes in strings read as the guard reads them
         return {"connect_timeout": CONNECT_TIMEOUT_S, "options": options}
     if backend_name in ("mysql", "mariadb"):
         return {"connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": int(timeout_s) + 30}
@@ -98,8 +104,16 @@ def connect_args(backend_name: str, timeout_s: float) -> dict[str, Any]:
 
 
 def engine_for(url: URL | str, timeout_s: float) -> Engine:
-    """An engine (no pool: one connection per call) with the read-only session options of its backend."""
+    """An engine (no pool: one connection per call) with the read-only session options of its backend.
+
+    URL parameters are limited to TLS and naming options: others (`init_command`, `options`, ...) could
+    run SQL or change the session before the read-only settings apply. Raises InvalidSql.
+    """
     url = url if isinstance(url, URL) else make_url(url)
+    odd = sorted(set(url.query) - URL_PARAMETERS)
+    if odd:
+        raise InvalidSql(f"The connection URL parameter {odd[0]!r} is not allowed here.",
+                         hint="Only TLS options (sslmode, ssl_ca, ...), charset and application_name may be set.")
     if url.drivername in DRIVERS:
         url = url.set(drivername=DRIVERS[url.drivername])
     return create_engine(url, poolclass=NullPool, connect_args=connect_args(backend(url), timeout_s))
@@ -113,6 +127,7 @@ def _begin(conn: Connection, backend_name: str, timeout_s: float) -> None:
             cur.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout_s * 1000))}")
         elif backend_name in ("mysql", "mariadb"):
             _mysql_timeout(conn, cur, timeout_s)
+            cur.execute(_MYSQL_MODE)
             cur.execute("SET SESSION TRANSACTION READ ONLY")
             cur.execute("START TRANSACTION READ ONLY")
         elif backend_name == "sqlite":
@@ -120,6 +135,11 @@ def _begin(conn: Connection, backend_name: str, timeout_s: float) -> None:
             _sqlite_deadline(conn.connection, timeout_s)
     finally:
         cur.close()
+
+
+# the server reads quotes and backslashes as the guard (sqlglot) does, whatever its configured sql_mode
+_MYSQL_MODE = ("SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(REPLACE(CONCAT(',', @@SESSION.sql_mode, "
+               "','), ',NO_BACKSLASH_ESCAPES,', ','), ',ANSI_QUOTES,', ','), ',ANSI,', ','))")
 
 
 def _mysql_timeout(conn: Connection, cur: Any, timeout_s: float) -> None:

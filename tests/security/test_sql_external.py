@@ -143,6 +143,11 @@ MARIA_PAYLOADS = [
     "SELECT `load_file`('/etc/hostname')",
     "SELECT 1; DELETE FROM items",
     "DO SLEEP(8)",
+    r"SELECT 'a\' , LOAD_FILE('/etc/hostname') , ''",
+    r'SELECT "a\" , LOAD_FILE(0x2f6574632f686f73746e616d65) , ""',
+    "SELECT 1 --1, LOAD_FILE('/etc/hostname')",
+    "SELECT 1 #\n, LOAD_FILE('/etc/hostname')",
+    "SELECT CONVERT(LOAD_FILE('/etc/hostname') USING utf8)",
     "HANDLER items OPEN",
 ]
 
@@ -235,3 +240,43 @@ def test_mariadb_root_gets_a_warning_and_a_select_only_user_none(maria: Source) 
     admin.dispose()
     reader = make_url(sql.connection_url(maria.url)).set(username="wb_sel", password="pw-sel")
     assert sql.role_warning(reader) is None
+
+
+@pytest.mark.parametrize("suffix", [
+    "?init_command=DELETE FROM items",
+    "?options=-c default_transaction_read_only=off",
+    "?sql_mode=NO_BACKSLASH_ESCAPES",
+    "?sslmode=disable&init_command=SET autocommit=1",
+    "?local_infile=1",
+])
+@pytest.mark.parametrize("source_name", ["pg", "maria"])
+def test_url_parameters_that_could_run_sql_or_change_the_session_are_refused(
+        request: pytest.FixtureRequest, source_name: str, suffix: str) -> None:
+    source: Source = request.getfixturevalue(source_name)
+    before = source.state()
+    with pytest.raises(InvalidSql, match=r"parameter .* is not allowed"):
+        sql.query("SELECT count(*) AS n FROM items", connection=sql.connection_url(source.url) + suffix)
+    assert source.state() == before
+
+
+def test_mariadb_reads_quotes_and_backslashes_as_the_guard_does(maria: Source) -> None:
+    engine = external.engine_for(sql.connection_url(maria.url), 10)
+    with external.read_only(engine, 10) as conn:
+        cur = conn.connection.cursor()
+        cur.execute("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES,ANSI_QUOTES'")
+        cur.execute(external._MYSQL_MODE)
+        cur.execute("SELECT @@SESSION.sql_mode")
+        mode = cur.fetchone()[0]
+    engine.dispose()
+    assert "NO_BACKSLASH_ESCAPES" not in mode and "ANSI_QUOTES" not in mode
+
+
+def test_postgresql_sessions_use_standard_strings(pg: Source) -> None:
+    engine = external.engine_for(sql.connection_url(pg.url), 10)
+    with external.read_only(engine, 10) as conn:
+        cur = conn.connection.cursor()
+        cur.execute("SHOW standard_conforming_strings")
+        assert cur.fetchone()[0] == "on"
+        cur.execute("SHOW transaction_read_only")
+        assert cur.fetchone()[0] == "on"
+    engine.dispose()
