@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _database: duckdb.DuckDBPyConnection | None = None
 COLUMN_SIZE = 100  # characters or values assumed for a column or other non-constant value
+PER_ROW_SHARE = 1000  # a call that reads a column may build SQL_MAX_GENERATED / this per row
 LIMIT_HINT = ("Filter or aggregate first, or raise DUCKDB_MEMORY_LIMIT / SQL_TIMEOUT_S / SQL_MAX_GENERATED "
               "in the settings.")
 
@@ -143,11 +144,14 @@ def limit_error(exc: duckdb.Error) -> InvalidSql | None:
 
 
 def oversized(tree: exp.Expression, *, budget: int | None = None) -> str | None:
-    """Why a parsed statement could build a value larger than `budget` (SQL_MAX_GENERATED), else None.
+    """Why a parsed statement could build a value larger than allowed, else None.
 
     Functions whose result grows with an argument's value (range, generate_series, repeat, lpad, rpad,
     space, list_resize, bar, printf/format widths) must get that argument as a number written in the
-    query, and the estimated size of what they build (nested calls multiply) must stay within budget.
+    query. The estimated size of what one call builds (nested calls and lambdas multiply) must stay
+    within `budget` (SQL_MAX_GENERATED) when the call is constant (DuckDB computes it once), and within
+    budget / PER_ROW_SHARE when it reads a column: it is then computed for every row, a vector of 2,048
+    rows at a time.
     """
     budget = get_settings().sql_max_generated if budget is None else budget
     for node in reversed(list(tree.find_all(exp.Func))):  # innermost first: name the call that builds
@@ -155,9 +159,17 @@ def oversized(tree: exp.Expression, *, budget: int | None = None) -> str | None:
         if size is None:
             return (f"{_name(node)}() needs its size argument as a number written in the query (a column or "
                     "expression could ask for any size)")
-        if size > budget:
-            return f"{_name(node)}() would build about {size:,.0f} values or characters (the limit is {budget:,})"
+        per_row = node.find(exp.Column) is not None
+        limit = budget // PER_ROW_SHARE if per_row else budget
+        if size > limit and _grows(node):
+            where = " for every row" if per_row else ""
+            return f"{_name(node)}() would build about {size:,.0f} values or characters{where} (the limit is {limit:,})"
     return None
+
+
+def _grows(node: exp.Expression) -> bool:
+    """Whether a generating function is at or under `node` (a plain column alone is never refused)."""
+    return any(_grown_size(n) is not False for n in node.find_all(exp.Func))
 
 
 def _name(node: exp.Func) -> str:
@@ -196,9 +208,15 @@ def _size(node: exp.Expression | None) -> float | None:
     grow = _grown_size(node)
     if grow is not False:
         return grow
-    parts = [_size(child) for child in node.iter_expressions()]
+    lambdas = [c for c in node.iter_expressions() if isinstance(c, exp.Lambda)]
+    parts = [_size(child) for child in node.iter_expressions() if not isinstance(child, exp.Lambda)]
     if any(p is None for p in parts):
         return None
+    if lambdas:  # list_transform(l, x -> f(x)): f runs once per element of l
+        body = _size(lambdas[0].this)
+        if body is None:
+            return None
+        return max(parts, default=1.0) * (body if _grows(lambdas[0]) else 1.0)
     if isinstance(node, (exp.DPipe, exp.Concat, exp.ConcatWs, exp.Array)):
         return float(sum(parts))
     return max(parts, default=float(COLUMN_SIZE))
@@ -244,7 +262,9 @@ def _series(node: exp.Expression, args: list[exp.Expression]) -> float | None:
     step = values[2] if len(values) > 2 else 1.0
     if step == 0:
         return math.inf
-    return max(0.0, math.floor((end - start) / step) + 1)
+    span = (end - start) / step
+    exclusive = bool(node.args.get("is_end_exclusive")) or (isinstance(node, exp.Anonymous) and _name(node) == "range")
+    return max(0.0, math.ceil(span) if exclusive else math.floor(span) + 1)
 
 
 def _times(value: exp.Expression | None, times: float | None) -> float | None:

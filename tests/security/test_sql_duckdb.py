@@ -31,7 +31,8 @@ from core import cleaning, datasets, sql
 from core.errors import WorkbenchError
 mode, payload = sys.argv[1], sys.argv[2]
 import pyarrow as pa
-ds = datasets.store_table(pa.table({"g": ["ab"] * 3000, "n": list(range(3000))}), name="t", source="test")
+ds = datasets.store_table(pa.table({"g": ["ab"] * 3000, "n": list(range(3000)), "long": ["x" * 1000] * 3000}),
+                          name="t", source="test")
 started = time.monotonic()
 out = {"error": None}
 try:
@@ -70,6 +71,10 @@ SQL_BOMBS = [
     "SELECT len(repeat([1, 2, 3], 1000000000)) AS n",
     "SELECT count(*) FROM (SELECT unnest(range(1000000000)))",
     "SELECT length(string_agg(repeat(a.g, 9000), ',')) FROM t a, t b",
+    "SELECT max(length(repeat(long, 10000))) FROM t",
+    "SELECT max(length(lpad(long, 1000000, 'x'))) FROM t",
+    "SELECT len(list_transform(range(1000), x -> repeat('a', 100000))) AS n",
+    "SELECT max(len(list_transform(range(100000), x -> range(100000)))) FROM t",
     "WITH RECURSIVE r(s, k) AS (SELECT 'x', 0 UNION ALL SELECT s || s, k + 1 FROM r WHERE k < 40) "
     "SELECT max(length(s)) FROM r",
 ]
@@ -78,6 +83,8 @@ EXPRESSION_BOMBS = [
     ("filter", "repeat('x', 1e9) = 'x'"),
     ("filter", "length(lpad(g, 1000000000, 'x')) > 0"),
     ("filter", "length(repeat(g, n)) > 0"),
+    ("filter", "length(repeat(long, 10000)) > 0"),
+    ("filter", "length(rpad(long, 100000, 'x')) > 0"),
     ("derive", "repeat('x', 1e9)"),
     ("derive", "printf('%1000000000d', n)"),
     ("clean-filter", "length(repeat(g, 100000000)) > 0"),
