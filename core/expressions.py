@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from core.duck import LIMIT_HINT, oversized
+from core.bounds import LIMIT_HINT, oversized
 from core.errors import InvalidInput
 
 MAX_LENGTH = 2000

@@ -48,7 +48,8 @@ KINDS = {
 URL_PARAMETERS = frozenset({
     "sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslcrl", "sslcompression", "ssl_ca", "ssl_cert",
     "ssl_key", "ssl_check_hostname", "ssl_verify_cert", "ssl_verify_identity", "ssl_disabled", "charset",
-    "application_name", "connect_timeout", "target_session_attrs", "password", "mode", "uri",
+    "application_name", "connect_timeout", "target_session_attrs", "user", "password", "passwd", "host", "port",
+    "dbname", "mode", "uri",
 })
 SAFE_ROLE_HINT = "Use a database role that may only SELECT (see docs/datasets.md, 'A read-only login')."
 

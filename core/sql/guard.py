@@ -5,7 +5,7 @@ scope (a CTE counts only where it is visible), so a CTE named like a catalog vie
 Functions: over the datasets (DuckDB, whose file and network access is also switched off) the
 file, network, catalog and settings functions are refused; on external databases only functions
 on an allow-list per dialect may run (a function the list does not know is refused, whatever it
-is). Generating functions are bounded (`core.duck.oversized`), and on MySQL/MariaDB comments
+is). Generating functions are bounded (`core.bounds.oversized`), and on MySQL/MariaDB comments
 the server would execute (`/*! ... */`, `/*M! ... */`, hints `/*+ ... */`) are refused.
 """
 
@@ -22,7 +22,7 @@ from sqlglot.errors import OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.scope import traverse_scope
 
 from core import duck
-from core.duck import LIMIT_HINT, oversized
+from core.bounds import LIMIT_HINT, oversized
 from core.errors import InvalidSql
 
 QUERY_ROOTS = (exp.Select, exp.SetOperation, exp.Subquery)
