@@ -41,7 +41,8 @@ class Source:
                 return (rows,)
             seq = tuple(c.execute(text("SELECT last_value, is_called FROM wb_seq")).one())
             objects = c.execute(text("SELECT count(*) FROM pg_largeobject_metadata")).scalar_one()
-            locks = c.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar_one()
+            locks = c.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                                   "(SELECT oid FROM pg_database WHERE datname = current_database())")).scalar_one()
         engine.dispose()
         return rows, seq, objects, locks
 
