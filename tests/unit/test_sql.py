@@ -360,11 +360,11 @@ def test_an_external_sqlite_query_stops_at_the_time_limit_and_cannot_write(tmp_p
         con.execute("INSERT INTO orders VALUES (1)")
     url = f"sqlite:///{db}"
     started = time.monotonic()
-    with pytest.raises(InvalidSql, match="stopped the query after 0.5 s"):
+    with pytest.raises(InvalidSql, match=r"stopped the query after 0\.5 s"):
         sql.run("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r",
                 connection=url, timeout_s=0.5)
     assert time.monotonic() - started < 3
-    with pytest.raises(InvalidSql, match="(?i)readonly|read-only|read only"):
+    with pytest.raises(InvalidSql, match=r"(?i)readonly|read-only|read only"):
         sql._execute_external(url, "DELETE FROM orders", limit=10, timeout_s=5)
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT count(*) FROM orders").fetchone()[0] == 1
