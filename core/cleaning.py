@@ -15,8 +15,7 @@ import duckdb
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from core import duck
-from core.datasets import versions
-from core.datasets import get_dataset
+from core.datasets import get_dataset, versions
 from core.duck import quote
 from core.errors import InvalidInput
 from core.expressions import literal, validate

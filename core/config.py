@@ -92,6 +92,22 @@ class Settings(BaseSettings):
     )
     sql_timeout_s: float = Field(30.0, description="Seconds a SQL query may run before it is stopped.")
     sql_max_rows: int = Field(10000, description="Default row limit of SQL query results.")
+    db_import_timeout_s: float = Field(
+        600.0, description="Seconds one statement of a database import may run on the source database."
+    )
+    duckdb_memory_limit: str = Field(
+        "2GB", description="Memory limit of every DuckDB database the workbench opens (SQL, filters, cleaning)."
+    )
+    duckdb_threads: int = Field(2, description="Threads each DuckDB database may use.")
+    duckdb_timeout_s: float = Field(
+        300.0, description="Seconds a DuckDB cursor for previews, filters, cleaning or export may work before it is "
+        "interrupted (SQL queries use SQL_TIMEOUT_S)."
+    )
+    duckdb_max_temp_size: str = Field("4GB", description="Most disk DuckDB may spill to under DATA_DIR/tmp.")
+    sql_max_generated: int = Field(
+        1_000_000, description="Most values or characters one generating function call (range, repeat, lpad, "
+        "printf widths ...) may produce in SQL, filters and derived columns."
+    )
     job_heartbeat_timeout_s: int = Field(
         120, description="A running job whose heartbeat is older than this is marked failed ('worker lost')."
     )

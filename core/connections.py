@@ -2,46 +2,39 @@
 
 A connection row holds kind, host, port, database and user; never the password. The password comes
 from the environment variable the connection names (`password_env`) or is given for one call.
-Queries must be a single SELECT (checked with sqlglot) and run in a read-only transaction where the
-database supports one; results stream in batches into Arrow, with progress, up to the row limit.
+Queries take the one path of all external SQL (`core.sql.external`): validated for the database's
+dialect (one SELECT, allow-listed functions, no executable comments), run in a session that stays
+read-only for the whole call with a statement timeout set in the database; results stream in
+batches into Arrow, with progress, up to the row limit.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import sqlglot
-from sqlalchemy import URL, create_engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
-from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlalchemy.exc import DBAPIError, IntegrityError, NoSuchModuleError
 from sqlmodel import select
 
+import core.sql.external as external
 from core import storage
-from core.datasets import store_table
+from core.config import get_settings
+from core.datasets.store import store_table
 from core.db import find_by_ref, session
 from core.errors import Conflict, ConnectionFailed, IngestError, InvalidInput, InvalidSql, NotFound
 from core.models.dataset import DatabaseConnection, Dataset
 from core.progress import Progress, no_progress
 from core.readers import normalise, unique_names
+from core.sql.external import KINDS, url_for
 
-KINDS = {
-    "postgresql": ("postgresql+psycopg", 5432, "postgres", "psycopg[binary]"),
-    "mysql": ("mysql+pymysql", 3306, "mysql", "PyMySQL"),
-    "sqlite": ("sqlite", None, "sqlite", ""),
-    "mssql": ("mssql+pymssql", 1433, "tsql", "pymssql"),
-}
 BATCH_ROWS = 50_000
 DEFAULT_LIMIT = 1_000_000
-CONNECT_TIMEOUT_S = 10
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 
 
@@ -92,42 +85,14 @@ def delete_connection(ref: uuid.UUID | str) -> None:
 
 # ---------------------------------------------------------------- engines
 
-def _password(conn: DatabaseConnection, password: str | None) -> str | None:
-    if password:
-        return password
-    if conn.password_env:
-        # the variable is named by the analyst per connection, so it cannot be a Settings field
-        return os.environ.get(conn.password_env) or None
-    return None
-
-
-def url_for(conn: DatabaseConnection, password: str | None = None) -> URL:
-    """The SQLAlchemy URL of a connection (the password only in memory)."""
-    driver = KINDS[conn.kind][0]
-    if conn.kind == "sqlite":
-        path = Path(conn.database).expanduser().resolve()
-        if not path.is_file():
-            raise NotFound(f"No SQLite file at {path}.", hint="Give the full path of an existing .sqlite/.db file.")
-        return URL.create(driver, database=f"file:{path}", query={"mode": "ro", "uri": "true"})
-    return URL.create(driver, username=conn.user or None, password=_password(conn, password), host=conn.host,
-                      port=conn.port, database=conn.database)
-
-
-def _connect_args(kind: str) -> dict[str, Any]:
-    if kind == "postgresql":
-        return {"connect_timeout": CONNECT_TIMEOUT_S}
-    if kind == "mysql":
-        return {"connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": 600}
-    if kind == "mssql":
-        return {"login_timeout": CONNECT_TIMEOUT_S}
-    return {}
-
-
 @contextmanager
-def open_engine(conn: DatabaseConnection, password: str | None = None) -> Iterator[Engine]:
-    """An engine for one import (disposed afterwards); a missing driver is explained."""
+def open_engine(conn: DatabaseConnection, password: str | None = None, *,
+                timeout_s: float | None = None) -> Iterator[Engine]:
+    """An engine for one call (disposed afterwards), with the read-only session options; a missing driver
+    is explained."""
+    timeout_s = get_settings().db_import_timeout_s if timeout_s is None else timeout_s
     try:
-        engine = create_engine(url_for(conn, password), connect_args=_connect_args(conn.kind), poolclass=None)
+        engine = external.engine_for(url_for(conn, password), timeout_s)
     except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
         package = KINDS[conn.kind][3]
         raise ConnectionFailed(f"The driver for {conn.kind} is not installed.",
@@ -139,19 +104,20 @@ def open_engine(conn: DatabaseConnection, password: str | None = None) -> Iterat
 
 
 @contextmanager
-def read_only(conn: DatabaseConnection, password: str | None = None) -> Iterator[Connection]:
-    """A connection inside a read-only transaction (where the database has one); errors explained."""
-    with open_engine(conn, password) as engine:
+def read_only(conn: DatabaseConnection, password: str | None = None, *,
+              timeout_s: float | None = None) -> Iterator[Connection]:
+    """A connection that stays read-only for the whole call, with the statement timeout set in the
+    database session (see `core.sql.external.read_only`); errors explained."""
+    timeout_s = get_settings().db_import_timeout_s if timeout_s is None else timeout_s
+    with open_engine(conn, password, timeout_s=timeout_s) as engine:
         try:
-            with engine.connect() as c:
-                if conn.kind == "postgresql":
-                    c.execute(text("SET TRANSACTION READ ONLY"))
-                elif conn.kind == "mysql":
-                    c.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+            with external.read_only(engine, timeout_s) as c:
                 yield c
-                c.rollback()
         except DBAPIError as exc:
             raise _explain(conn, exc) from exc
+        except ConnectionFailed as exc:
+            cause = exc.__cause__
+            raise (_explain(conn, cause) if isinstance(cause, DBAPIError) else exc) from exc
 
 
 def _explain(conn: DatabaseConnection, exc: DBAPIError) -> Exception:
@@ -182,6 +148,13 @@ def test_connection(ref: uuid.UUID | str | DatabaseConnection, *, password: str 
         return str(c.execute(text(query)).scalar())
 
 
+def role_warning(ref: uuid.UUID | str | DatabaseConnection, *, password: str | None = None) -> str | None:
+    """A warning when the connection's login can write to its database (imports still only read), else None."""
+    conn = get_connection(ref)
+    with read_only(conn, password) as c:
+        return external.role_warning(c)
+
+
 def list_tables(ref: uuid.UUID | str | DatabaseConnection, *, password: str | None = None) -> list[str]:
     """Tables and views the connection can read, as 'schema.table' where the database has schemas."""
     conn = get_connection(ref)
@@ -192,28 +165,9 @@ def list_tables(ref: uuid.UUID | str | DatabaseConnection, *, password: str | No
 # ---------------------------------------------------------------- queries
 
 def check_read_only(query: str, kind: str) -> str:
-    """Return the query if it is one read-only SELECT, else raise InvalidSql naming what is wrong."""
-    dialect = KINDS.get(kind, ("", 0, "postgres", ""))[2]
-    cleaned = (query or "").strip().rstrip(";").strip()
-    if not cleaned:
-        raise InvalidSql("The query is empty.", hint="Write a SELECT ... FROM ... query.")
-    try:
-        statements = [s for s in sqlglot.parse(cleaned, read=dialect) if s is not None]
-    except (ParseError, ValueError) as exc:
-        raise InvalidSql(f"The query could not be parsed: {str(exc).splitlines()[0][:200]}",
-                         hint="Check the SQL syntax for this database.") from exc
-    if len(statements) != 1:
-        raise InvalidSql("Only one statement can run at a time.", hint="Remove everything after the first ';'.")
-    tree = statements[0]
-    if not isinstance(tree, exp.Query):
-        raise InvalidSql(f"Only read-only SELECT queries are allowed; this is a {tree.key.upper()} statement.",
-                         hint="Write a SELECT query; changes to the database are not allowed from here.")
-    for node in tree.walk():
-        if isinstance(node, (exp.Into, exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter,
-                             exp.Command, exp.Lock)) or type(node).__name__ in ("Merge", "TruncateTable", "Copy"):
-            raise InvalidSql(f"The query contains {type(node).__name__.upper()}, which changes data or locks rows.",
-                             hint="Only read-only SELECT queries are allowed.")
-    return cleaned
+    """Return the query (without a trailing ';') if it may run on this kind of database, else raise InvalidSql
+    naming what is wrong: one read-only SELECT, allow-listed functions, no executable comments."""
+    return external.check(query, kind)
 
 
 def _table_query(conn: DatabaseConnection, c: Connection, table: str) -> str:
@@ -257,32 +211,32 @@ def fetch(conn: DatabaseConnection, *, table: str | None = None, query: str | No
     if limit < 1:
         raise InvalidInput("The row limit must be at least 1.")
     sql = check_read_only(query, conn.kind) if query is not None else None
-    with read_only(conn, password) as c:
+    timeout_s = get_settings().db_import_timeout_s
+    with read_only(conn, password, timeout_s=timeout_s) as c:
         sql = sql or _table_query(conn, c, str(table))
-        total = _count(c, sql, limit)
-        result = c.execution_options(stream_results=True, max_row_buffer=BATCH_ROWS).execute(text(sql))
-        names = unique_names([str(k) for k in result.keys()], [])
-        batches, got = [], 0
-        while got < limit:
-            rows = result.fetchmany(min(BATCH_ROWS, limit - got))
-            if not rows:
-                break
-            batches.append(_batch_table(names, rows))
-            got += len(rows)
-            progress(min(got / total, 0.99) if total else None, f"Read {got:,} rows")
-        result.close()
-    if not batches:
+        try:
+            out = _read(c, sql, limit, progress)
+        except c.dialect.loaded_dbapi.Error as exc:
+            raise external.refused_by_database(conn.kind, exc, timeout_s) from exc
+    if out.num_rows == 0:
         raise IngestError("The table or query returned no rows.", hint="Check the query's conditions.")
-    return pa.concat_tables(batches, promote_options="permissive")
+    return out
 
 
-def _count(c: Connection, sql: str, limit: int) -> int | None:
-    try:
-        n = c.execute(text(f"SELECT count(*) FROM ({sql}) AS wb_count")).scalar()
-    except SQLAlchemyError:
-        c.rollback()
-        return None
-    return min(int(n or 0), limit)
+def _read(c: Connection, sql: str, limit: int, progress: Progress) -> pa.Table:
+    total = external.count(c, sql)
+    total = None if total is None else min(total, limit)
+    tables, got, names = [], 0, None
+    for columns, rows in external.batches(c, sql, limit=limit, batch_rows=BATCH_ROWS):
+        names = names or unique_names(columns, [])
+        if not rows:
+            break
+        tables.append(_batch_table(names, rows))
+        got += len(rows)
+        progress(min(got / total, 0.99) if total else None, f"Read {got:,} rows")
+    if not tables:
+        return pa.table({})
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 def import_database(connection: uuid.UUID | str | DatabaseConnection, *, table: str | None = None,

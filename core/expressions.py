@@ -12,6 +12,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from core.bounds import LIMIT_HINT, oversized
 from core.errors import InvalidInput
 
 MAX_LENGTH = 2000
@@ -57,6 +58,9 @@ def validate(expression: str, columns: list[str], *, what: str = "expression") -
     known = {c.lower(): c for c in columns}
     for node in tree.walk():
         _check_node(node, known, what)
+    problem = oversized(tree)
+    if problem:
+        raise InvalidInput(f"The {what} is refused: {problem}.", hint=LIMIT_HINT)
     return tree.sql(dialect="duckdb")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 import streamlit as st
 
 from core import connections, sql
 from core.config import get_settings
+from core.errors import WorkbenchError
 from core.models.dataset import DatabaseConnection
 from core.sql import QueryResult, TableInfo
 from ui.errors import guard
@@ -22,6 +24,10 @@ class SqlKeys:
     SOURCE = "sql-source"
     RESULT = "sql-result"
     RESULT_SOURCE = "sql-result-source"
+    ROLE_WARNINGS = "sql-role-warnings"
+
+
+log = logging.getLogger(__name__)
 
 
 DATASETS = "datasets"
@@ -45,7 +51,22 @@ def pick_source() -> DatabaseConnection | None:
     return next((c for c in saved if str(c.id) == choice), None)
 
 
+def role_warning_box(conn: DatabaseConnection, password: str | None = None) -> None:
+    """A warning (checked once per session and connection) when the connection's login could write."""
+    warnings = st.session_state.setdefault(SqlKeys.ROLE_WARNINGS, {})
+    key = str(conn.id)
+    if key not in warnings:
+        try:
+            warnings[key] = connections.role_warning(conn, password=password) or ""
+        except WorkbenchError as exc:  # unreachable or refused: the table list shows that error
+            log.info("no privilege check for %s: %s", conn.name, exc)
+            return
+    if warnings[key]:
+        st.warning(warnings[key], icon="⚠️")
+
+
 def external_browser(conn: DatabaseConnection) -> None:
+    role_warning_box(conn)
     st.markdown(f"**Tables in {escape_markdown(conn.name)}**")
     with guard():
         st.markdown("\n".join(f"- {code_span(name)}" for name in connections.list_tables(conn)) or "No tables.")
@@ -54,6 +75,10 @@ def external_browser(conn: DatabaseConnection) -> None:
 def schema_browser(tables: list[TableInfo]) -> None:
     """Each dataset as a table: the name to use in SQL, then its columns and types."""
     st.markdown("**Tables**")
+    missing = sql.unavailable()
+    if missing:
+        st.warning("Left out of SQL, their file is missing: " + ", ".join(missing) + ". Import them again or "
+                   "delete them on the Datasets page.")
     if not tables:
         st.info("No datasets yet: import one on the Datasets page, then query it here.")
     for info in tables:

@@ -6,10 +6,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import duckdb
 import plotly.graph_objects as go
 
-from core import datasets
+from core import datasets, duck
 from core.charts.category import bar, pie
 from core.charts.custom import custom
 from core.charts.distribution import box, histogram, kde, violin
@@ -48,7 +47,7 @@ def make_chart(kind: str, dataset_id: uuid.UUID | str, **spec: Any) -> go.Figure
     """
     parsed = parse_spec(kind, dict(spec))
     ds = datasets.get_dataset(dataset_id)
-    with duckdb.connect() as con:
+    with duck.connect() as con:
         con.read_parquet(str(datasets.dataset_path(ds.id))).create_view("base")
         con.execute("CREATE TEMP VIEW data AS SELECT * FROM base")
         src = Source(con=con, dataset_id=str(ds.id), name=ds.name, version=ds.version, rows=ds.rows,

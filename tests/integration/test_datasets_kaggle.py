@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from core import datasets, storage
-from core.datasets import importers
 from core.config import reload_settings
+from core.datasets import importers
 from core.errors import ConnectionFailed, IngestError, InvalidInput
 
 pytestmark = pytest.mark.integration

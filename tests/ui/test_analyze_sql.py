@@ -88,3 +88,33 @@ def test_a_saved_connection_is_queried_read_only(tmp_path: Path) -> None:
     assert at.dataframe[-1].value["total"].tolist() == [29.5]
     at = run_sql(at, "DELETE FROM orders")
     assert any("not allowed" in e.value for e in at.error)
+
+
+def test_a_self_join_with_repeated_column_names_displays_and_saves(tmp_path: Path) -> None:
+    path = tmp_path / "grunfeld.csv"
+    path.write_text("firm,year,invest\nGM,1935,317.6\nUS,1935,209.9\nGE,1935,33.1\nGM,1936,391.8\nUS,1936,355.3\n")
+    datasets.ingest_file(path, name="grunfeld")
+    at = run_sql(page().run(), "SELECT * FROM grunfeld a JOIN grunfeld b ON a.year = b.year AND a.firm <> b.firm "
+                               "LIMIT 20")
+    assert not at.exception and not at.error
+    assert list(at.dataframe[-1].value.columns) == ["firm", "year", "invest", "firm_1", "year_1", "invest_1"]
+    at.text_input(key="sql-save-name").input("pairs").run()
+    at.button(key="sql-save").click().run()
+    assert not at.exception and not at.error
+    assert datasets.get_dataset("pairs").rows == 8
+
+
+def test_a_login_that_can_write_gets_a_warning_on_the_sql_tab() -> None:
+    from sqlalchemy.engine import make_url
+
+    from core import connections
+    from tests.conftest import scratch_pg_database
+
+    with scratch_pg_database("wb_ui") as url:
+        parts = make_url(url)
+        saved = connections.save_connection("warehouse", "postgresql", host=parts.host, port=parts.port,
+                                            database=parts.database, user=parts.username or "")
+        at = page().run()
+        at.selectbox(key="sql-source").set_value(str(saved.id)).run()
+        assert not at.exception
+        assert any("can change this database" in w.value and "SELECT" in w.value for w in at.warning)

@@ -19,8 +19,8 @@ from streamlit.testing.v1 import AppTest
 
 import jobs
 from core import connections, datasets
-from core.datasets import versions
 from core.config import Settings, reload_settings
+from core.datasets import versions
 from core.models import Dataset
 from tests.integration.test_datasets_url import DataServer
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -224,3 +225,146 @@ def test_python_variables_are_not_visible_as_tables(sales) -> None:
             con.execute("SELECT * FROM leaked")
     finally:
         con.close()
+
+
+# ---------------------------------------------------------------- repeated column names (issue 19)
+
+
+@pytest.fixture
+def grunfeld(tmp_path: Path) -> datasets.Dataset:
+    path = tmp_path / "grunfeld.csv"
+    path.write_text("firm,year,invest\nGM,1935,317.6\nUS,1935,209.9\nGE,1935,33.1\nGM,1936,391.8\nUS,1936,355.3\n")
+    return datasets.ingest_file(path, name="grunfeld")
+
+
+def test_a_self_join_gets_unique_column_names_and_saves_as_a_dataset(grunfeld) -> None:
+    statement = ("SELECT * FROM grunfeld a JOIN grunfeld b ON a.year = b.year AND a.firm <> b.firm "
+                 "ORDER BY a.firm, b.firm LIMIT 20")
+    out = sql.query(statement)
+    assert list(out.columns) == ["firm", "year", "invest", "firm_1", "year_1", "invest_1"]
+    assert len(out) == 8
+    saved = sql.save_query(statement, name="pairs")
+    assert [c["name"] for c in saved.schema_] == list(out.columns) and saved.rows == 8
+
+
+def test_a_three_way_cross_join_is_numbered_like_duckdb(grunfeld) -> None:
+    out = sql.query("SELECT a.year, b.year, c.year, a.firm FROM grunfeld a, grunfeld b, grunfeld c LIMIT 3")
+    assert list(out.columns) == ["year", "year_1", "year_2", "firm"]
+
+
+@pytest.mark.parametrize(("names", "unique"), [
+    (["year", "year"], ["year", "year_1"]),
+    (["a", "a", "a"], ["a", "a_1", "a_2"]),
+    (["a", "a_1", "a"], ["a", "a_1", "a_2"]),
+    (["A", "a"], ["A", "a_1"]),
+    (["x", "y"], ["x", "y"]),
+])
+def test_unique_columns(names: list[str], unique: list[str]) -> None:
+    assert sql.unique_columns(names) == unique
+
+
+# ---------------------------------------------------------------- deleting while others query (issue 10, item 9)
+
+
+def test_a_dataset_whose_file_is_missing_is_reported_and_the_others_work(sales, cities) -> None:
+    datasets.dataset_path(cities.id).unlink()
+    assert sql.query("SELECT count(*) AS n FROM sales_2024")["n"][0] == 4
+    with pytest.raises(InvalidSql, match="'cities' cannot be read: its file is missing") as caught:
+        sql.query("SELECT * FROM cities")
+    assert caught.value.hint
+    assert sql.unavailable() == ["cities"]
+
+
+def test_deleting_datasets_while_others_query_never_breaks_a_query(sales, tmp_path: Path) -> None:
+    import threading
+
+    victims = []
+    for i in range(12):
+        path = tmp_path / f"v{i}.csv"
+        path.write_text("a\n1\n2\n")
+        victims.append(datasets.ingest_file(path, name=f"victim{i}"))
+    failures: list[tuple[str, BaseException]] = []
+    raw: list[BaseException] = []
+    done = threading.Event()
+
+    def reader(table: str) -> None:
+        while not done.is_set():
+            try:
+                sql.query(f"SELECT count(*) AS n FROM {table}", limit=10)
+            except InvalidSql as exc:
+                failures.append((table, exc))
+            except Exception as exc:  # a raw DuckDB error is the bug
+                raw.append(exc)
+
+    threads = [threading.Thread(target=reader, args=(t,)) for t in ("sales_2024", "sales_2024", "victim11")]
+    for t in threads:
+        t.start()
+    for ds in victims:
+        datasets.delete_dataset(ds.id)
+    done.set()
+    for t in threads:
+        t.join(30)
+    assert raw == []
+    assert [f for table, f in failures if table == "sales_2024"] == [], "a dataset nobody deleted always works"
+    assert all(re.search(r"deleted|Unknown table|file is missing", str(f)) for _, f in failures), failures
+
+
+# ---------------------------------------------------------------- limits on every DuckDB (issue 10, item 1)
+
+
+def test_every_duckdb_gets_the_memory_and_thread_limits(sales, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    from core import duck
+    from core.config import reload_settings
+
+    monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", "300MB")
+    monkeypatch.setenv("DUCKDB_THREADS", "1")
+    reload_settings()
+    fresh = duck.connect()
+    expected = fresh.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    fresh.close()
+    assert expected[1] == 1 and expected[0] != duckdb.connect().execute(
+        "SELECT current_setting('memory_limit')").fetchone()[0]
+    con = sql.connect_datasets()
+    try:
+        got = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    finally:
+        con.close()
+    assert got == expected
+
+
+def test_a_shared_cursor_is_interrupted_after_its_time_limit() -> None:
+    import time
+
+    import duckdb
+
+    from core import duck
+
+    endless = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
+    started = time.monotonic()
+    with duck.cursor(timeout_s=0.5) as con, pytest.raises(duckdb.InterruptException):
+        con.execute(endless).fetchall()
+    assert time.monotonic() - started < 3
+    with duck.cursor() as con:  # the shared database still serves
+        assert con.execute("SELECT 42").fetchone()[0] == 42
+
+
+def test_an_external_sqlite_query_stops_at_the_time_limit_and_cannot_write(tmp_path: Path) -> None:
+    import sqlite3
+    import time
+
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE orders (id INTEGER)")
+        con.execute("INSERT INTO orders VALUES (1)")
+    url = f"sqlite:///{db}"
+    started = time.monotonic()
+    with pytest.raises(InvalidSql, match=r"stopped the query after 0\.5 s"):
+        sql.run("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r",
+                connection=url, timeout_s=0.5)
+    assert time.monotonic() - started < 3
+    with pytest.raises(InvalidSql, match=r"(?i)readonly|read-only|read only"):
+        sql._execute_external(url, "DELETE FROM orders", limit=10, timeout_s=5)
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT count(*) FROM orders").fetchone()[0] == 1

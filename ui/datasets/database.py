@@ -11,6 +11,7 @@ from core import connections, secret_box
 from ui.errors import guard
 from ui.jobs import job_panel
 from ui.safe import escape_markdown
+from ui.sql_view import role_warning_box
 from ui.state import DatasetKeys, Keys
 
 
@@ -58,6 +59,8 @@ def _source(conn: Any, conn_id: str, password: str | None) -> tuple[str | None, 
         with guard():
             st.session_state[DatasetKeys.DB_TABLES] = {conn_id: connections.list_tables(conn, password=password)}
     tables = st.session_state.get(DatasetKeys.DB_TABLES, {}).get(conn_id, [])
+    if tables:
+        role_warning_box(conn, password)  # the login could write: advise a SELECT-only role
     return (st.selectbox("Table", tables, key="db-table") if tables else None), None
 
 

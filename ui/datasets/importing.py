@@ -10,8 +10,8 @@ from typing import Any
 import streamlit as st
 
 from core import datasets, storage
-from core.datasets import importers
 from core.config import get_settings
+from core.datasets import importers
 from core.models import Dataset
 from ui.datasets.database import database_import
 from ui.errors import guard

@@ -1,0 +1,203 @@
+"""Hostile SQL, filters and derived columns over the datasets (DuckDB).
+
+Memory bombs run in a child process whose address space is capped (RLIMIT_AS), so a regression fails
+the test instead of taking the machine down: each must fail quickly with a clear InvalidSql /
+InvalidInput naming the limit, and the same process must then still answer a normal query. The other
+payloads (catalog views behind a CTE, paths in errors, credentials in the history) run in process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core import datasets, sql, storage
+from core.errors import ConnectionFailed, InvalidSql
+
+ROOT = Path(__file__).resolve().parents[2]
+CAP_BYTES = 4 << 30  # the bombs need 16 GB and more; the app with DuckDB needs well under this
+
+CHILD = r"""
+import json, resource, sys, time
+cap = int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+from core import cleaning, datasets, sql
+from core.errors import WorkbenchError
+mode, payload = sys.argv[1], sys.argv[2]
+import pyarrow as pa
+ds = datasets.store_table(pa.table({"g": ["ab"] * 3000, "n": list(range(3000)), "long": ["x" * 1000] * 3000}),
+                          name="t", source="test")
+started = time.monotonic()
+out = {"error": None}
+try:
+    if mode == "sql":
+        sql.query(payload)
+    elif mode == "filter":
+        datasets.preview(ds.id, where=payload)
+    elif mode == "derive":
+        cleaning.apply_step(ds.id, {"op": "derive", "name": "z", "expression": payload})
+    else:
+        cleaning.apply_step(ds.id, {"op": "filter", "expression": payload})
+except WorkbenchError as exc:
+    out = {"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}
+out["seconds"] = time.monotonic() - started
+out["after"] = int(sql.query("SELECT count(*) AS n FROM t")["n"][0])
+out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("RESULT " + json.dumps(out))
+"""
+
+SQL_BOMBS = [
+    "SELECT list_sum(range(2000000000)) AS s",
+    "SELECT length(repeat('x', 1000000000)) AS n",
+    "SELECT count(*) FROM t WHERE length(repeat(g, 100000000)) > 0",
+    "SELECT repeat('x', 1e9)",
+    # variants
+    "SELECT list_sum(generate_series(1, 2000000000)) AS s",
+    "SELECT list_sum(range(0, 4000000000, 2)) AS s",
+    "SELECT length(repeat(repeat('x', 1000), 1000000)) AS n",
+    "SELECT length(repeat(g, n * 1000000)) FROM t",
+    "SELECT list_sum(range(n * 1000000)) FROM t",
+    "SELECT length(lpad('x', 1000000000, 'y')) AS n",
+    "SELECT length(rpad(g, 2000000000, 'y')) FROM t",
+    "SELECT length(printf('%1000000000d', 1)) AS n",
+    "SELECT length(format('{:>1000000000}', 1)) AS n",
+    "SELECT len(list_resize([1], 1000000000)) AS n",
+    "SELECT length(bar(1, 0, 1, 1000000000)) AS n",
+    "SELECT len(repeat([1, 2, 3], 1000000000)) AS n",
+    "SELECT count(*) FROM (SELECT unnest(range(1000000000)))",
+    "SELECT max(length(repeat(long, 10000))) FROM t",
+    "SELECT max(length(lpad(long, 1000000, 'x'))) FROM t",
+    "SELECT len(list_transform(range(1000), x -> repeat('a', 100000))) AS n",
+    "SELECT max(len(list_transform(range(100000), x -> range(100000)))) FROM t",
+]
+# not bounded statically: DuckDB's memory limit or the time limit must stop these
+RUNTIME_BOMBS = [
+    "SELECT length(string_agg(repeat(a.long, 5), ',')) FROM t a, t b",
+    "WITH RECURSIVE r(s, k) AS (SELECT 'x', 0 UNION ALL SELECT s || s, k + 1 FROM r WHERE k < 40) "
+    "SELECT max(length(s)) FROM r",
+    "SELECT count(*) FROM t a, t b, t c, t d",
+]
+PEAK_MB = 1500  # the child's largest resident size: the bombs would need 16 GB and more
+EXPRESSION_BOMBS = [
+    ("filter", "length(repeat(g, 100000000)) > 0"),
+    ("filter", "repeat('x', 1e9) = 'x'"),
+    ("filter", "length(lpad(g, 1000000000, 'x')) > 0"),
+    ("filter", "length(repeat(g, n)) > 0"),
+    ("filter", "length(repeat(long, 10000)) > 0"),
+    ("filter", "length(rpad(long, 100000, 'x')) > 0"),
+    ("derive", "repeat('x', 1e9)"),
+    ("derive", "printf('%1000000000d', n)"),
+    ("clean-filter", "length(repeat(g, 100000000)) > 0"),
+]
+
+
+def _child(mode: str, payload: str, tmp_path: Path) -> dict:
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "", "REDIS_URL": "",
+           "DUCKDB_MEMORY_LIMIT": "500MB", "DUCKDB_THREADS": "2", "SQL_TIMEOUT_S": "10", "MALLOC_ARENA_MAX": "2",
+           "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", CHILD, mode, payload, str(CAP_BYTES)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, f"the child died (rc {done.returncode}): {done.stderr[-600:]}"
+    result = json.loads(lines[-1][len("RESULT "):])
+    result["wall"] = time.monotonic() - started
+    return result
+
+
+@pytest.mark.parametrize("payload", SQL_BOMBS)
+def test_sql_memory_bombs_are_refused_before_they_run(payload: str, tmp_path: Path) -> None:
+    out = _child("sql", payload, tmp_path)
+    assert out["error"] == "Refused" and "refused" in out["message"] and out["hint"], out
+    assert out["seconds"] < 5 and out["peak_mb"] < PEAK_MB, out
+    assert out["after"] == 3000  # the same process answers the next query
+
+
+@pytest.mark.parametrize("payload", RUNTIME_BOMBS)
+def test_runtime_bombs_stop_at_the_memory_or_time_limit(payload: str, tmp_path: Path) -> None:
+    out = _child("sql", payload, tmp_path)
+    assert out["error"] == "InvalidSql" and re.search(r"more memory than the limit|stopped after", out["message"]), out
+    assert out["seconds"] < 15 and out["peak_mb"] < PEAK_MB, out
+    assert out["after"] == 3000
+
+
+@pytest.mark.parametrize(("mode", "payload"), EXPRESSION_BOMBS)
+def test_filter_and_derived_column_bombs_are_refused(mode: str, payload: str, tmp_path: Path) -> None:
+    out = _child(mode, payload, tmp_path)
+    assert out["error"] == "InvalidInput" and "limit" in (out["message"] + out["hint"]).lower(), out
+    assert out["seconds"] < 5 and out["after"] == 3000 and out["peak_mb"] < PEAK_MB, out
+
+
+# ---------------------------------------------------------------- catalog, paths, credentials
+
+
+@pytest.fixture
+def sales(csv_file: Path) -> datasets.Dataset:
+    return datasets.ingest_file(csv_file, name="sales")
+
+
+CATALOG = [
+    "SELECT * FROM duckdb_views, (WITH duckdb_views AS (SELECT 1 AS z) SELECT z FROM duckdb_views) t",
+    "SELECT * FROM (WITH duckdb_views AS (SELECT 1 AS z) SELECT z FROM duckdb_views) t, duckdb_views",
+    "SELECT * FROM duckdb_views",
+    "SELECT * FROM duckdb_tables",
+    "SELECT sql FROM sqlite_master",
+    "WITH x AS (SELECT * FROM duckdb_views) SELECT * FROM x",
+    "WITH duckdb_views AS (SELECT 1 AS z) SELECT * FROM (SELECT * FROM duckdb_views) a, "
+    "(WITH q AS (SELECT 2) SELECT * FROM duckdb_columns) b",
+    "SELECT * FROM duckdb_views()",
+    "SELECT * FROM information_schema.tables",
+    "SELECT * FROM pg_catalog.pg_views",
+    "SELECT * FROM system.main.duckdb_views",
+    "SELECT (SELECT count(*) FROM duckdb_views) AS n FROM sales",
+    "SELECT * FROM sales WHERE region IN (SELECT view_name FROM duckdb_views)",
+    "SELECT * FROM pg_views",
+    "SELECT * FROM sales UNION ALL SELECT sql, NULL, NULL FROM duckdb_views",
+]
+
+
+@pytest.mark.parametrize("payload", CATALOG)
+def test_catalog_views_are_not_readable_even_behind_a_cte(sales, payload: str) -> None:
+    with pytest.raises(InvalidSql) as caught:
+        sql.query(payload)
+    assert caught.value.hint
+    assert str(storage.data_dir()) not in str(caught.value) + (caught.value.hint or "")
+
+
+def test_a_cte_shadowing_nothing_still_works(sales) -> None:
+    out = sql.query("WITH duckdb_views AS (SELECT 1 AS z) SELECT z FROM duckdb_views")
+    assert out["z"].tolist() == [1]
+
+
+@pytest.mark.parametrize("payload", [
+    "SELECT * FROM sales WHERE units > 'x'",
+    "SELECT nope FROM sales",
+    "SELECT * FROM sales s JOIN sales t ON s.region = t.nope",
+])
+def test_errors_never_show_where_the_data_lives(sales, payload: str) -> None:
+    with pytest.raises(InvalidSql) as caught:
+        sql.query(payload)
+    assert str(storage.data_dir()) not in caught.value.message + (caught.value.hint or "")
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://analyst:hunter2secret@127.0.0.1:1/db",
+    "postgresql://analyst@127.0.0.1:1/db?password=hunter2secret",
+    "postgresql://127.0.0.1:1/db?user=analyst&password=hunter2secret&sslmode=disable",
+    "mysql://analyst@127.0.0.1:1/db?passwd=hunter2secret",
+    "postgresql://analyst@127.0.0.1:1/db?sslpassword=hunter2secret",
+])
+def test_credentials_in_a_url_are_not_stored_in_the_history(url: str) -> None:
+    with pytest.raises(ConnectionFailed):  # nothing listens on port 1
+        sql.query("SELECT 1", connection=url)
+    entry = sql.history()[0]
+    stored = " ".join(str(v) for v in (entry.sql, entry.target, entry.error))
+    assert "hunter2secret" not in stored
+    assert "127.0.0.1" in entry.target
