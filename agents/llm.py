@@ -3,7 +3,7 @@
 The model sees a system prompt, the dataset schemas and the current dataset's profile (never raw
 rows), the trimmed conversation, and the JSON schemas of the tools the user's request needs. Everything
 that did not come from the user (names, values, documents, tool output) reaches it fenced as untrusted
-data (`agents.untrusted`). Its tool calls are validated by pydantic and run through the registry;
+data (`core.untrusted`). Its tool calls are validated by pydantic and run through the registry;
 errors go back to it as text. A tool or hand-off outside what the request needs is refused. At most
 LLM_MAX_TOOL_ROUNDS rounds and LLM_MAX_HANDOFFS hand-offs. A failed SQL query gets one repair round.
 Nothing it writes is executed.
@@ -20,9 +20,9 @@ from agents.llm_client import Call, stream_turn
 from agents.reply import Reply, TextSink, ToolRun
 from agents.specialists import SPECIALISTS, settings_for
 from agents.tools import ToolResult, available, run_tool
-from agents.untrusted import RULE, fence
 from core.config import get_settings
 from core.errors import LLMError
+from core.untrusted import RULE, fence
 
 log = logging.getLogger(__name__)
 

@@ -291,13 +291,14 @@ def apply_step(ref: uuid.UUID | str, step: dict[str, Any] | BaseModel) -> Datase
     ds = get_dataset(ref)
     ctx = Context(versions.version_path(ds.id))
     try:
-        sql, summary = parsed.compile(ctx)  # type: ignore[attr-defined]
-        check_not_empty(ctx, sql)
+        with duck.explained("The cleaning step"):
+            sql, summary = parsed.compile(ctx)  # type: ignore[attr-defined]
+            check_not_empty(ctx, sql)
 
-        def write(tmp: Path) -> None:
-            ctx.con.execute(f"COPY ({sql}) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION snappy)")
+            def write(tmp: Path) -> None:
+                ctx.con.execute(f"COPY ({sql}) TO {literal(str(tmp))} (FORMAT parquet, COMPRESSION snappy)")
 
-        return versions.add_version(ds.id, write, step=parsed.model_dump(mode="json"), summary=summary)
+            return versions.add_version(ds.id, write, step=parsed.model_dump(mode="json"), summary=summary)
     except duckdb.Error as exc:
         raise InvalidInput(f"The step could not run: {str(exc).splitlines()[0][:300]}",
                            hint="Check the column types and values used by the step.") from exc
@@ -316,8 +317,9 @@ def preview_step(ref: uuid.UUID | str, step: dict[str, Any] | BaseModel, *, limi
     parsed = parse_step(step)
     ctx = Context(versions.version_path(ref))
     try:
-        sql, _ = parsed.compile(ctx)  # type: ignore[attr-defined]
-        return ctx.con.execute(f"SELECT * FROM ({sql}) AS t LIMIT {int(limit)}").df()
+        with duck.explained("The step's preview"):
+            sql, _ = parsed.compile(ctx)  # type: ignore[attr-defined]
+            return ctx.con.execute(f"SELECT * FROM ({sql}) AS t LIMIT {int(limit)}").df()
     except duckdb.Error as exc:
         raise InvalidInput(f"The step could not run: {str(exc).splitlines()[0][:300]}") from exc
     finally:

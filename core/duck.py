@@ -25,7 +25,7 @@ import duckdb
 from core import storage
 from core.bounds import LIMIT_HINT
 from core.config import get_settings
-from core.errors import InvalidSql
+from core.errors import InvalidSql, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,21 @@ def deadline(timeout_s: float, stop: Any) -> Iterator[threading.Event]:
         yield fired
     finally:
         timer.cancel()
+
+
+@contextmanager
+def explained(what: str = "This step") -> Iterator[None]:
+    """Turn DuckDB's interrupt (the cursor passed its deadline) and out-of-memory errors into clear ones."""
+    try:
+        yield
+    except duckdb.InterruptException as exc:
+        raise TooLarge(f"{what} took longer than {get_settings().duckdb_timeout_s:g} s and was stopped.",
+                       hint="Filter the data first, or raise DUCKDB_TIMEOUT_S in the settings.") from exc
+    except duckdb.Error as exc:
+        clear = limit_error(exc)
+        if clear is None:
+            raise
+        raise clear from exc
 
 
 def limit_error(exc: duckdb.Error) -> InvalidSql | None:

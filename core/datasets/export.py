@@ -61,7 +61,7 @@ def export(ref: uuid.UUID | str, fmt: str, *, version: int | None = None, where:
                    descending=descending, limit=limit)
     tmp = storage.area("tmp") / f"export-{uuid.uuid4().hex}.{FORMATS[fmt][0]}"
     try:
-        with duck.cursor() as con:
+        with duck.cursor() as con, duck.explained("The export"):
             rows = _write(con, sql, fmt, tmp)
         data = tmp.read_bytes()
     finally:

@@ -42,7 +42,7 @@ def preview(
     """
     path, names = _version_file(ref, version)
     sql = view_sql(path, names, where=where, select=columns, sort_by=sort_by, descending=descending)
-    with duck.cursor() as con:
+    with duck.cursor() as con, duck.explained("Reading this page of the dataset"):
         return con.execute(f"{sql} LIMIT ? OFFSET ?", [int(limit), int(max(offset, 0))]).df()
 
 
@@ -51,7 +51,7 @@ def count_rows(ref: uuid.UUID | str, *, where: str | None = None, version: int |
     path, names = _version_file(ref, version)
     if not where or not where.strip():
         return pq.read_metadata(path).num_rows
-    with duck.cursor() as con:
+    with duck.cursor() as con, duck.explained("Counting the matching rows"):
         return con.execute(f"SELECT count(*) FROM ({view_sql(path, names, where=where)}) AS t").fetchone()[0]
 
 

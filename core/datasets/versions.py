@@ -152,24 +152,33 @@ def diff(ref: uuid.UUID | str, a: int, b: int) -> VersionDiff:
     )
 
 
+STATS_CHUNK = 100  # columns per query: one query over thousands of columns is slow and can crash DuckDB
+
+_NUMERIC = ("TINY", "SMALL", "INT", "BIG", "HUGE", "FLOAT", "DOUBLE", "DECIMAL", "UTINY", "USMALL", "UINT", "UBIG")
+
+
 def _stats(path: Path, columns: list[str]) -> dict[str, dict[str, Any]]:
+    """Missing, distinct, min, max and mean per column, a chunk of columns per query (linear in width)."""
     if not columns:
         return {}
-    with duck.cursor() as con:
+    out: dict[str, dict[str, Any]] = {}
+    with duck.cursor() as con, duck.explained("Comparing the two versions"):
         types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
                                  [str(path)]).fetchall())
-        parts = []
-        for col in columns:
-            q = quote(col)
-            numeric = types[col].upper().startswith(("TINY", "SMALL", "INT", "BIG", "HUGE", "FLOAT", "DOUBLE",
-                                                       "DECIMAL", "UTINY", "USMALL", "UINT", "UBIG"))
-            ranged = numeric or types[col].upper().startswith(("DATE", "TIMESTAMP", "TIME", "VARCHAR"))
-            parts += [f"count(*) - count({q})", f"count(DISTINCT {q})",
-                      f"min({q})::VARCHAR" if ranged else "NULL", f"max({q})::VARCHAR" if ranged else "NULL",
-                      f"round(avg({q})::DOUBLE, 6)" if numeric else "NULL"]
-        values = con.execute(f"SELECT {', '.join(parts)} FROM read_parquet(?)", [str(path)]).fetchone()
-    out = {}
-    for i, col in enumerate(columns):
-        missing, distinct, lo, hi, mean = values[5 * i: 5 * i + 5]
-        out[col] = {"missing": missing, "distinct": distinct, "min": lo, "max": hi, "mean": mean}
+        for start in range(0, len(columns), STATS_CHUNK):
+            chunk = columns[start:start + STATS_CHUNK]
+            parts = [part for col in chunk for part in _stat_parts(col, types[col].upper())]
+            values = con.execute(f"SELECT {', '.join(parts)} FROM read_parquet(?)", [str(path)]).fetchone()
+            for i, col in enumerate(chunk):
+                missing, distinct, lo, hi, mean = values[5 * i: 5 * i + 5]
+                out[col] = {"missing": missing, "distinct": distinct, "min": lo, "max": hi, "mean": mean}
     return out
+
+
+def _stat_parts(col: str, dtype: str) -> list[str]:
+    q = quote(col)
+    numeric = dtype.startswith(_NUMERIC)
+    ranged = numeric or dtype.startswith(("DATE", "TIMESTAMP", "TIME", "VARCHAR"))
+    return [f"count(*) - count({q})", f"count(DISTINCT {q})",
+            f"min({q})::VARCHAR" if ranged else "NULL", f"max({q})::VARCHAR" if ranged else "NULL",
+            f"round(avg({q})::DOUBLE, 6)" if numeric else "NULL"]

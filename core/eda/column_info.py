@@ -40,7 +40,7 @@ def column_info(dataset_id: uuid.UUID | str) -> list[ColumnInfo]:
     ds = get_dataset(dataset_id)
     source = Source(storage.absolute(ds.path))
     out: list[ColumnInfo] = []
-    with duck.cursor() as con:
+    with duck.cursor() as con, duck.explained("Reading the column statistics"):
         for names in source.chunks(INFO_CHUNK):
             out += _chunk_info(con, source.read(names), source.rows)
     return out

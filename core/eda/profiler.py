@@ -61,11 +61,11 @@ def profile(dataset_id: uuid.UUID | str, *, progress: Progress = no_progress, re
 def compute(path: Path, progress: Progress, *, dataset_id: str, name: str, version: int) -> Profile:
     """Profile the Parquet file at `path` (no cache).
 
-    No DuckDB memory limit is set: aggregates such as exact quantiles over hundreds of columns cannot
-    spill, and a profile that fails for lack of memory helps nobody.
+    It runs under DuckDB's limits (DUCKDB_MEMORY_LIMIT, DUCKDB_TIMEOUT_S), a chunk of columns at a time,
+    so wide tables stay within them; going over either gives a clear error naming the setting.
     """
     source = Source(path)
-    with duck.cursor() as con:
+    with duck.cursor() as con, duck.explained("The profile"):
         columns = _columns(con, source, progress)
         progress(0.7, "Counting duplicate rows")
         dupes = _duplicates(con, source)

@@ -18,6 +18,7 @@ from core.rag.client import describe, llm_configured, openai_client
 from core.rag.keyword import tokenize
 from core.rag.query import focus
 from core.rag.retrieve import Hit, search
+from core.untrusted import RULE, fence
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ SYSTEM_PROMPT = (
     "You answer questions about the user's documents using ONLY the numbered sources given in the message. "
     "Cite every statement with the number of its source in square brackets, like [1] or [2][3]. "
     "Never use outside knowledge. If the sources do not contain the answer, reply with exactly "
-    f"{_SENTINEL} and nothing else."
+    f"{_SENTINEL} and nothing else. " + RULE
 )
 
 
@@ -80,8 +81,9 @@ def ask(question: str, *, documents: Iterable[uuid.UUID | str | Document] | None
 
 # -- with a language model ------------------------------------------------------------------
 def sources_prompt(question: str, hits: list[Hit]) -> str:
-    """The user message: numbered sources, then the question."""
-    blocks = [f"[{n}] ({hit.citation})\n{hit.text.strip()}" for n, hit in enumerate(hits, start=1)]
+    """The user message: numbered sources, each fenced as untrusted data, then the question."""
+    blocks = [f"[{n}] ({hit.citation})\n" + fence("document passage", hit.text.strip())
+              for n, hit in enumerate(hits, start=1)]
     return "Sources:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question.strip()}"
 
 

@@ -17,9 +17,9 @@ import pytest
 import agents
 import jobs
 from agents import memory
-from agents.untrusted import RULE
 from core import datasets, sql
 from core.config import reload_settings
+from core.untrusted import RULE
 from tests.fakes.llm_scripts import system_prompt, tool, tool_messages, use_fake
 from tests.fakes.openai_server import FakeOpenAI
 

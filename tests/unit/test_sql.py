@@ -368,3 +368,18 @@ def test_an_external_sqlite_query_stops_at_the_time_limit_and_cannot_write(tmp_p
         sql._execute_external(url, "DELETE FROM orders", limit=10, timeout_s=5)
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT count(*) FROM orders").fetchone()[0] == 1
+
+
+def test_a_cursor_past_its_deadline_is_stopped_with_a_clear_message() -> None:
+    import time
+
+    from core import duck
+    from core.errors import TooLarge
+
+    # Given a shared cursor with a 0.3 s deadline and work that would take minutes
+    started = time.monotonic()
+    with pytest.raises(TooLarge) as err, duck.cursor(timeout_s=0.3) as con, duck.explained("The preview"):
+        con.execute("SELECT sum(i) FROM range(100000000000) t(i)").fetchall()
+    # Then it is interrupted soon after the deadline, and the message names the step and the setting
+    assert time.monotonic() - started < 10
+    assert "The preview took longer than" in err.value.message and "DUCKDB_TIMEOUT_S" in err.value.hint
