@@ -6,4 +6,5 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 ENV DATA_DIR=/data PYTHONUNBUFFERED=1
 EXPOSE 8501
-CMD ["streamlit", "run", "Home.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]
+# the upload box follows MAX_UPLOAD_MB (the app refuses larger files with the same limit)
+CMD ["sh", "-c", "exec streamlit run Home.py --server.port=8501 --server.address=0.0.0.0 --server.headless=true --server.maxUploadSize=${MAX_UPLOAD_MB:-200}"]
