@@ -65,7 +65,7 @@ def _offline_answer(text: str) -> object:
 def _sql_syntax(text: str) -> object:
     from sqlglot.errors import ParseError
 
-    from core.sql import _syntax_error
+    from core.sql.guard import _syntax_error
 
     return _syntax_error("SELECT", ParseError("bad", errors=[{"description": text}]), "postgres")
 
