@@ -18,6 +18,8 @@ from core.config import get_settings
 
 COLUMN_SIZE = 100  # characters or values assumed for a column or other non-constant value
 PER_ROW_SHARE = 1000  # a call that reads a column may build SQL_MAX_GENERATED / this per row
+# printf-style '%*d', '%.*s', '%1$*2$s' and fmt-style nested fields '{:>{}}': the width comes from an argument
+_FORMAT_ARGUMENT_WIDTH = re.compile(r"%[^a-zA-Z%]*\*|\{[^{}]*\{")
 LIMIT_HINT = ("Filter or aggregate first, or raise DUCKDB_MEMORY_LIMIT / SQL_TIMEOUT_S / SQL_MAX_GENERATED "
               "in the settings.")
 
@@ -164,6 +166,8 @@ def _format_size(args: list[exp.Expression]) -> float | None:
     """printf/format: the template must be written in the query; its widths and precisions count."""
     if not args or not isinstance(args[0], exp.Literal) or not args[0].is_string:
         return None
+    if _FORMAT_ARGUMENT_WIDTH.search(str(args[0].this).replace("{{", "").replace("}}", "")):
+        return None  # a width or precision taken from an argument ('%*d', '{:>{}}') could be any size
     widths = [float(w) for w in re.findall(r"\d+", str(args[0].this))]
     rest = [_size(a) for a in args[1:]]
     if any(r is None for r in rest):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 
 import duckdb
@@ -32,11 +33,17 @@ DENIED_FUNCTIONS = frozenset({
     "pg_sleep", "sleep", "benchmark", "load_extension", "install", "load", "checkpoint", "force_checkpoint",
     "which_secret", "enable_profiling", "disable_profiling", "from_json_file", "shell", "system",
     "current_database", "current_schema", "current_schemas", "version", "platform", "ducklake",
+    "json_execute_serialized_sql", "json_serialize_sql", "json_deserialize_sql", "json_serialize_plan",
+    "repeat_row", "write_log", "truncate_duckdb_logs", "add_grammar_extension", "remove_grammar_extension",
+    "create_external_resource", "python_map_function", "icu_calendar_names", "summary",
 })
+# Table-valued functions that may stand in FROM, a join or after LATERAL: they only generate values.
+TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest", "exploding_generate_series"})
 DENIED_PREFIXES = ("read_", "pg_", "lo_", "dblink", "duckdb_", "pragma_", "sqlite_", "postgres_", "mysql_",
                    "iceberg_", "delta_", "parquet_", "http", "s3", "gcs", "azure", "copy_", "txid_", "export_",
-                   "import_", "information_schema", "has_", "test_")
-DENIED_SUFFIXES = ("_scan", "_attach", "_query")
+                   "import_", "information_schema", "has_", "test_", "json_execute", "json_serialize",
+                   "json_deserialize", "write_", "truncate_", "python_", "create_", "add_", "remove_", "icu_")
+DENIED_SUFFIXES = ("_scan", "_attach", "_query", "_sql", "_extension", "_logs")
 CATALOG_TABLES = ("duckdb_", "pragma_", "sqlite_", "pg_", "information_schema")
 
 # Functions that only compute on the values they are given, by their sqlglot name or the dialect's own.
@@ -146,6 +153,29 @@ def _check_comments(sql: str, dialect: str) -> None:
                       "their text.", hint="Remove the comment, or write its content as plain SQL.")
 
 
+_ODD_CATEGORIES = ("Zs", "Cc", "Cf", "Zl", "Zp", "Co", "Cs")
+
+
+def _check_characters(sql: str, dialect: str) -> None:
+    """On external databases the server must read the text as the checker does: refuse any whitespace,
+    control or format character but space, tab, CR and LF (MariaDB does not take `--` + U+00A0 as a
+    comment, sqlglot does), and `--` not followed by one of those (MySQL's own comment rule)."""
+    if dialect == "duckdb":
+        return
+    for index, char in enumerate(sql):
+        if char not in " \t\r\n" and unicodedata.category(char) in _ODD_CATEGORIES:
+            line = sql.count("\n", 0, index) + 1
+            col = index - (sql.rfind("\n", 0, index) + 1) + 1
+            raise Refused(f"The query holds the invisible character U+{ord(char):04X} "
+                          f"({unicodedata.name(char, 'control')}) at line {line}, column {col}: an external "
+                          "database may read it differently.", hint="Retype that part with plain spaces.")
+    match = re.search(r"--(?![ \t\r\n]|$)", sql)
+    if match:
+        line = sql.count("\n", 0, match.start()) + 1
+        raise Refused(f"'--' must be followed by a space to start a comment (line {line}): the database "
+                      "could read it as two minus signs.", hint="Write '-- comment', or '- -x' for a double minus.")
+
+
 def _check_root(sql: str, tree: exp.Expression) -> None:
     if not isinstance(tree, QUERY_ROOTS):
         word = sql.strip().split(None, 1)[0].upper() if sql.strip() else "?"
@@ -173,9 +203,18 @@ def allowed_external(name: str, dialect: str) -> bool:
     return name in COMMON_FUNCTIONS or name in DIALECT_FUNCTIONS.get(dialect, frozenset())
 
 
+def _table_position(node: exp.Func) -> bool:
+    """Whether a function call stands where a table does: FROM, a join, after LATERAL, a table alias."""
+    return node.arg_key == "this" and isinstance(node.parent, (exp.Table, exp.Lateral, exp.Join, exp.From))
+
+
 def _check_functions(sql: str, tree: exp.Expression, dialect: str) -> None:
     for node in tree.find_all(exp.Func):
         name = function_name(node)
+        if _table_position(node) and name not in TABLE_FUNCTIONS:
+            raise Refused(f"The table function {name}() is not allowed{_position(sql, node)}: only range(), "
+                          "generate_series() and unnest() may stand in FROM, a join or after LATERAL.",
+                          hint="Query the datasets by their table names.")
         if dialect == "duckdb" and denied(name):
             raise Refused(f"The function {name}() is not allowed{_position(sql, node)}: it reads files, the "
                           "network, the catalog or the system.", hint="Query the datasets by their table names.")
@@ -239,6 +278,7 @@ def validate(sql: str, *, known_tables: Iterable[str] | None = None, dialect: st
     `dialect`: duckdb (the datasets) or postgres, mysql, sqlite, tsql (external databases: allow-listed
     functions only). Raises Refused (an InvalidSql) with the position of the problem where there is one.
     """
+    _check_characters(sql or "", dialect)
     _check_comments(sql or "", dialect)
     tree = _parse(sql, dialect)
     _check_root(sql, tree)

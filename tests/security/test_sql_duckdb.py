@@ -76,6 +76,21 @@ SQL_BOMBS = [
     "SELECT max(length(lpad(long, 1000000, 'x'))) FROM t",
     "SELECT len(list_transform(range(1000), x -> repeat('a', 100000))) AS n",
     "SELECT max(len(list_transform(range(100000), x -> range(100000)))) FROM t",
+    # widths taken from an argument
+    "SELECT length(printf('%*d', 1000000000, 1)) AS n",
+    "SELECT length(format('{:>{}}', 'x', 1000000000)) AS n",
+    "SELECT length(printf('%.*f', 1000000000, 1.5)) AS n",
+    "SELECT length(printf('%-*s', 1000000000, g)) FROM t",
+    "SELECT length(format('{:>{w}}', 'x', w := 1000000000)) AS n",
+    "SELECT length(format('{0:>{1}}', 'x', 1000000000)) AS n",
+]
+# unchecked SQL carried by a table function, and table functions that build rows
+CARRIED_BOMBS = [
+    "SELECT j.* FROM (SELECT 1) s, LATERAL json_execute_serialized_sql(json_serialize_sql("
+    "'SELECT list_sum(range(2000000000)) AS s')) j",
+    "SELECT count(*) FROM (SELECT 1) s, LATERAL repeat_row(1, num_rows => 1000000000) j",
+    "SELECT count(*) FROM t, LATERAL repeat_row(1, num_rows => 1000000000) j",
+    "SELECT json_execute_serialized_sql(json_serialize_sql('SELECT repeat(''x'', 1000000000)')) AS j",
 ]
 # not bounded statically: DuckDB's memory limit or the time limit must stop these
 RUNTIME_BOMBS = [
@@ -95,6 +110,11 @@ EXPRESSION_BOMBS = [
     ("derive", "repeat('x', 1e9)"),
     ("derive", "printf('%1000000000d', n)"),
     ("clean-filter", "length(repeat(g, 100000000)) > 0"),
+    ("clean-filter", "length(printf('%*d', 100000000, n)) > 0"),
+    ("filter", "length(printf('%*d', 100000000, n)) > 0"),
+    ("filter", "length(printf('%-*s', 100000000, g)) > 0"),
+    ("derive", "printf('%*s', 100000000, g)"),
+    ("derive", "printf('%.*s', 100000000, long)"),
 ]
 
 
@@ -118,6 +138,13 @@ def test_sql_memory_bombs_are_refused_before_they_run(payload: str, tmp_path: Pa
     assert out["error"] == "Refused" and "refused" in out["message"] and out["hint"], out
     assert out["seconds"] < 5 and out["peak_mb"] < PEAK_MB, out
     assert out["after"] == 3000  # the same process answers the next query
+
+
+@pytest.mark.parametrize("payload", CARRIED_BOMBS)
+def test_sql_carried_by_table_functions_is_refused_before_it_runs(payload: str, tmp_path: Path) -> None:
+    out = _child("sql", payload, tmp_path)
+    assert out["error"] == "Refused" and "is not allowed" in out["message"] and out["hint"], out
+    assert out["seconds"] < 5 and out["peak_mb"] < PEAK_MB and out["after"] == 3000, out
 
 
 @pytest.mark.parametrize("payload", RUNTIME_BOMBS)
@@ -160,6 +187,33 @@ CATALOG = [
     "SELECT * FROM sales WHERE region IN (SELECT view_name FROM duckdb_views)",
     "SELECT * FROM pg_views",
     "SELECT * FROM sales UNION ALL SELECT sql, NULL, NULL FROM duckdb_views",
+    # table functions after LATERAL, in joins and subqueries carry unchecked SQL or read the catalog
+    "SELECT j.* FROM (SELECT 1) s, LATERAL json_execute_serialized_sql(json_serialize_sql("
+    "'SELECT view_name, sql FROM duckdb_views() WHERE NOT internal')) j",
+    "SELECT j.* FROM (SELECT 1) s, LATERAL truncate_duckdb_logs() j",
+    "SELECT j.* FROM (SELECT 1) s, LATERAL add_grammar_extension('x') j",
+    "SELECT j.* FROM (SELECT 1) s, LATERAL remove_grammar_extension('x') j",
+    "SELECT j.* FROM (SELECT 1) s, LATERAL create_external_resource('x') j",
+    "SELECT j.* FROM (SELECT 1) s, LATERAL python_map_function('x') j",
+    "SELECT count(*) FROM (SELECT 1) s, LATERAL repeat_row(1, num_rows => 100000) j",
+    "SELECT j.* FROM (SELECT 1) s, LATERAL icu_calendar_names() j LIMIT 2",
+    "SELECT j.* FROM (SELECT 1) s, LATERAL json_execute_serialized_sql(json_serialize_sql("
+    "'SELECT * FROM duckdb_logs()')) j LIMIT 3",
+    "SELECT j.* FROM (SELECT 1) s, LATERAL json_execute_serialized_sql(json_serialize_sql("
+    "'SELECT database_name, path FROM duckdb_databases()')) j",
+    "SELECT j.* FROM (SELECT 1) s, LATERAL json_execute_serialized_sql(json_serialize_sql('SELECT name, value "
+    "FROM duckdb_settings() WHERE name IN (''temp_directory'', ''allowed_paths'')')) j",
+    # variants
+    "SELECT * FROM sales JOIN LATERAL json_execute_serialized_sql(json_serialize_sql('SELECT 1')) j ON true",
+    "SELECT * FROM sales CROSS JOIN LATERAL which_secret('s3://x', 's3') j",
+    "SELECT * FROM sales, (SELECT * FROM (SELECT 1) s, LATERAL icu_calendar_names() j) q",
+    "SELECT json_execute_serialized_sql(json_serialize_sql('SELECT 1')) AS x",
+    "SELECT json_deserialize_sql(json_serialize_sql('SELECT 1')) AS x",
+    "SELECT 'SELECT 1'.json_serialize_sql() AS x",
+    "SELECT * FROM (SELECT 1) s, LATERAL query('SELECT * FROM duckdb_views()') j",
+    "SELECT * FROM (SELECT 1) s, LATERAL query_table('duckdb_views') j",
+    "SELECT write_log('x') AS x",
+    "SELECT * FROM (SELECT 1) s, LATERAL summary(SELECT 1) j",
 ]
 
 

@@ -125,6 +125,10 @@ PG_PAYLOADS = [
     "DELETE FROM items RETURNING *",
     "SELECT * INTO stolen FROM items",
     "COPY items TO '/tmp/wb_copy'",
+    "SELECT length(format('%*s', 1000000000, 'x'))",
+    "SELECT length(format('%1$*2$s', 'x', 1000000000))",
+    "SELECT 1 --\u00a0, pg_read_file('/etc/hostname')\nFROM items",
+    "SELECT 1\u2028FROM items",
 ]
 MARIA_PAYLOADS = [
     "SELECT LOAD_FILE('/etc/hostname')",
@@ -150,6 +154,23 @@ MARIA_PAYLOADS = [
     "SELECT 1 #\n, LOAD_FILE('/etc/hostname')",
     "SELECT CONVERT(LOAD_FILE('/etc/hostname') USING utf8)",
     "HANDLER items OPEN",
+    # '--' + U+00A0 is a comment for sqlglot but not for MariaDB
+    "SELECT 1 --\u00a0, LOAD_FILE('/etc/hostname') AS leak\nFROM (SELECT 1 AS `\u00a0`) t",
+    f"SELECT 1 --\u00a0 INTO OUTFILE '{OUTFILE}'\nFROM (SELECT 1 AS `\u00a0`) t",
+    # variants: other invisible characters, '--' without a space
+    "SELECT 1 --\u3000, LOAD_FILE('/etc/hostname') AS leak\nFROM items",
+    "SELECT 1 --\x0b, LOAD_FILE('/etc/hostname') AS leak\nFROM items",
+    "SELECT 1 --\x0c, LOAD_FILE('/etc/hostname') AS leak\nFROM items",
+    "SELECT 1 --\u200b, LOAD_FILE('/etc/hostname') AS leak\nFROM items",
+    "SELECT 1 --\u2028, LOAD_FILE('/etc/hostname') AS leak\nFROM items",
+    f"SELECT 1 --\u00a0\nINTO OUTFILE '{OUTFILE}'",
+    "SELECT 1 --\x85, LOAD_FILE('/etc/hostname')\nFROM items",
+    "SELECT 1 --\x00, LOAD_FILE('/etc/hostname')\nFROM items",
+    "SELECT 1 --\ufeff, LOAD_FILE('/etc/hostname')\nFROM items",
+    "SELECT 1\u00a0FROM items",
+    "SELECT 1 --- , LOAD_FILE('/etc/hostname')",
+    "SELECT 1 --'x', LOAD_FILE('/etc/hostname')",
+    "SELECT printf('%*d', 1000000000, 1)",
 ]
 
 
