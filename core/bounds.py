@@ -15,6 +15,7 @@ import re
 from sqlglot import exp
 
 from core.config import get_settings
+from core.errors import InvalidSql
 
 COLUMN_SIZE = 100  # characters or values assumed for a column or other non-constant value
 PER_ROW_SHARE = 1000  # a call that reads a column may build SQL_MAX_GENERATED / this per row
@@ -22,6 +23,31 @@ PER_ROW_SHARE = 1000  # a call that reads a column may build SQL_MAX_GENERATED /
 _FORMAT_ARGUMENT_WIDTH = re.compile(r"%[^a-zA-Z%]*\*|\{[^{}]*\{")
 LIMIT_HINT = ("Filter or aggregate first, or raise DUCKDB_MEMORY_LIMIT / SQL_TIMEOUT_S / SQL_MAX_GENERATED "
               "in the settings.")
+
+
+def result_too_large() -> InvalidSql:
+    """The clear error for a query result over SQL_MAX_RESULT_MB (raised while it is fetched)."""
+    mb = get_settings().sql_max_result_mb
+    return InvalidSql(f"The result is larger than {mb} MB; select fewer rows or columns.",
+                      hint="Add a LIMIT, aggregate, or select shorter values; or raise SQL_MAX_RESULT_MB in the settings.")
+
+
+class ResultBudget:
+    """Counts the bytes of a result as its batches arrive; raises InvalidSql past SQL_MAX_RESULT_MB."""
+
+    def __init__(self) -> None:
+        self.limit = get_settings().sql_max_result_mb << 20
+        self.used = 0
+
+    def add(self, size: int) -> None:
+        self.used += size
+        if self.used > self.limit:
+            raise result_too_large()
+
+
+def row_bytes(rows: list[tuple]) -> int:
+    """About how many bytes a batch of driver rows holds (text and binary by length, other values 8)."""
+    return sum(len(v) if isinstance(v, (str, bytes, bytearray, memoryview)) else 8 for row in rows for v in row)
 
 
 def oversized(tree: exp.Expression, *, budget: int | None = None) -> str | None:

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
         1_000_000, description="Most values or characters one generating function call (range, repeat, lpad, "
         "printf widths ...) may produce in SQL, filters and derived columns."
     )
+    sql_max_result_mb: int = Field(
+        256, description="Most megabytes of values one SQL query result may hold (DuckDB and external databases); "
+        "a larger result stops with a clear error while it is fetched."
+    )
     job_heartbeat_timeout_s: int = Field(
         120, description="A running job whose heartbeat is older than this is marked failed ('worker lost')."
     )

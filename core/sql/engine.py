@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlglot import exp
 
 from core import duck, storage
+from core.bounds import ResultBudget, result_too_large
 from core.datasets.store import list_datasets
 from core.duck import quote
 from core.errors import InvalidSql
@@ -171,15 +172,26 @@ def _duckdb_error(exc: Exception) -> InvalidSql:
     return InvalidSql(scrub(duckdb_message(exc)), hint=hint)
 
 
+RESULT_BATCH_ROWS = 256  # rows per Arrow batch: a batch of very long values stays small enough to count
+
+
 def _fetch_limited(relation: duckdb.DuckDBPyRelation, limit: int | None) -> tuple[pa.Table, bool]:
-    reader = relation.to_arrow_reader(min(limit + 1, 100_000) if limit else 100_000)
-    batches, count = [], 0
-    for batch in reader:
-        batches.append(batch)
-        count += batch.num_rows
-        if limit is not None and count > limit:
-            break
-    table = pa.Table.from_batches(batches, schema=reader.schema)
+    """The rows (at most `limit`, and whether there were more), counted against SQL_MAX_RESULT_MB."""
+    budget = ResultBudget()
+    try:
+        reader = relation.to_arrow_reader(RESULT_BATCH_ROWS)
+        batches, count = [], 0
+        for batch in reader:
+            budget.add(batch.nbytes)
+            batches.append(batch)
+            count += batch.num_rows
+            if limit is not None and count > limit:
+                break
+        table = pa.Table.from_batches(batches, schema=reader.schema)
+    except (pa.ArrowException, MemoryError, OSError) as exc:  # Arrow reports DuckDB's errors as OSError
+        if isinstance(exc, MemoryError) or re.search(r"(?i)out of memory|failed to allocate|capacity", str(exc)):
+            raise result_too_large() from exc
+        raise InvalidSql(scrub(duckdb_message(exc)), hint="Check the query; the schema browser lists the tables.") from exc
     if limit is not None and table.num_rows > limit:
         return table.slice(0, limit), True
     return table, False

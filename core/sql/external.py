@@ -28,6 +28,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from core.bounds import ResultBudget, result_too_large, row_bytes
 from core.errors import ConnectionFailed, InvalidSql, NotFound
 from core.models.dataset import DatabaseConnection
 from core.sql.guard import validate
@@ -274,11 +275,16 @@ def execute(url: URL | str, sql: str, *, limit: int | None, timeout_s: float,
 def _frame(conn: Connection, sql: str, limit: int | None, server_side: bool) -> pd.DataFrame:
     names: list[str] = []
     rows: list[tuple] = []
-    for columns, batch in batches(conn, sql, limit=None if limit is None else limit + 1, batch_rows=10_000,
-                                  server_side=server_side):
-        names = columns
-        rows += batch
-    return pd.DataFrame(rows, columns=names)
+    budget = ResultBudget()
+    try:
+        for columns, batch in batches(conn, sql, limit=None if limit is None else limit + 1, batch_rows=200,
+                                      server_side=server_side):
+            budget.add(row_bytes(batch))
+            names = columns
+            rows += batch
+        return pd.DataFrame(rows, columns=names)
+    except MemoryError as exc:
+        raise result_too_large() from exc
 
 
 def run(url: URL | str, sql: str, *, limit: int | None, timeout_s: float) -> tuple[pa.Table, bool]:

@@ -99,6 +99,15 @@ RUNTIME_BOMBS = [
     "SELECT max(length(s)) FROM r",
     "SELECT count(*) FROM t a, t b, t c, t d",
 ]
+# results too large to fetch: stopped while fetched (SQL_MAX_RESULT_MB); DuckDB builds 2,048 rows at a time
+RESULT_BOMBS = [
+    "SELECT repeat('x', 999999) AS s FROM t",
+    "SELECT repeat('x', 999999) AS s, n FROM t ORDER BY n",
+    "SELECT repeat('x', 500000) AS a, repeat('y', 500000) AS b FROM t",
+    "SELECT list_resize([1], 999999) AS l FROM t",
+    "SELECT repeat('ab', 400000) AS s FROM t a, t b",
+]
+RESULT_PEAK_MB = 3000
 PEAK_MB = 1500  # the child's largest resident size: the bombs would need 16 GB and more
 EXPRESSION_BOMBS = [
     ("filter", "length(repeat(g, 100000000)) > 0"),
@@ -145,6 +154,14 @@ def test_sql_carried_by_table_functions_is_refused_before_it_runs(payload: str, 
     out = _child("sql", payload, tmp_path)
     assert out["error"] == "Refused" and "is not allowed" in out["message"] and out["hint"], out
     assert out["seconds"] < 5 and out["peak_mb"] < PEAK_MB and out["after"] == 3000, out
+
+
+@pytest.mark.parametrize("payload", RESULT_BOMBS)
+def test_results_larger_than_the_limit_stop_while_fetched(payload: str, tmp_path: Path) -> None:
+    out = _child("sql", payload, tmp_path)
+    assert out["error"] == "InvalidSql" and out["hint"], out
+    assert re.search(r"result is larger than 256 MB|more memory than the limit", out["message"]), out
+    assert out["seconds"] < 15 and out["peak_mb"] < RESULT_PEAK_MB and out["after"] == 3000, out
 
 
 @pytest.mark.parametrize("payload", RUNTIME_BOMBS)

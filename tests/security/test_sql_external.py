@@ -4,7 +4,10 @@ runs or by the database, and nothing is written (sequence value, rows, large obj
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -172,6 +175,44 @@ MARIA_PAYLOADS = [
     "SELECT 1 --'x', LOAD_FILE('/etc/hostname')",
     "SELECT printf('%*d', 1000000000, 1)",
 ]
+
+
+RESULT_CHILD = r"""
+import json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+from core import sql
+from core.errors import WorkbenchError
+started, out = time.monotonic(), {"error": None}
+try:
+    sql.query(sys.argv[1], connection=sys.argv[2])
+except WorkbenchError as exc:
+    out = {"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}
+out["seconds"] = time.monotonic() - started
+out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("RESULT " + json.dumps(out))
+"""
+RESULT_BOMBS = [
+    ("pg", "SELECT repeat('x', 999999) AS s, generate_series(1, 1500)"),
+    ("pg", "SELECT repeat('x', 999999) AS s, generate_series(1, 1500) AS n ORDER BY n DESC"),
+    ("pg", "SELECT repeat('x', 500000) AS a, repeat('y', 500000) AS b, generate_series(1, 1000) FROM items"),
+    ("maria", "SELECT repeat('x', 999999) AS s FROM items a, items b, items c, items d, items e, items f, "
+              "items g, items h, items i, items j, items k"),
+]
+
+
+@pytest.mark.parametrize(("source_name", "payload"), RESULT_BOMBS)
+def test_results_larger_than_the_limit_stop_while_fetched(request: pytest.FixtureRequest, source_name: str,
+                                                          payload: str, tmp_path: Path) -> None:
+    source: Source = request.getfixturevalue(source_name)
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "", "REDIS_URL": "",
+           "SQL_TIMEOUT_S": "20", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", RESULT_CHILD, payload, source.url], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, f"the child died (rc {done.returncode}): {done.stderr[-600:]}"
+    out = json.loads(lines[-1][len("RESULT "):])
+    assert out["error"] == "InvalidSql" and "result is larger than 256 MB" in out["message"] and out["hint"], out
+    assert out["seconds"] < 15 and out["peak_mb"] < 1500, out
 
 
 @pytest.mark.parametrize("path", PATHS)
