@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 import pyarrow as pa
@@ -28,8 +29,9 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from core import storage
 from core.bounds import ResultBudget, result_too_large, row_bytes
-from core.errors import ConnectionFailed, InvalidSql, NotFound
+from core.errors import ConnectionFailed, InvalidInput, InvalidSql, NotFound
 from core.models.dataset import DatabaseConnection
 from core.sql.guard import validate
 
@@ -77,6 +79,25 @@ def url_for(conn: DatabaseConnection, password: str | None = None) -> URL:
                       port=conn.port, database=conn.database)
 
 
+def sqlite_read_only(url: URL) -> URL:
+    """A SQLite URL rebuilt to open an existing file read-only (`mode=ro`: nothing is created or written).
+
+    Parameters of the given URL are dropped; a missing file is NotFound; the workbench's own files
+    (anything under DATA_DIR, e.g. its metadata database) are refused."""
+    given = (url.database or "").split("?", 1)[0]
+    given = given[len("file:"):] if given.startswith("file:") else given
+    if not given or given == ":memory:":
+        raise InvalidInput("A SQLite URL needs the path of a database file, e.g. sqlite:////data/shop.db.",
+                           hint="Give the full path of an existing .sqlite/.db file.")
+    path = Path(given).expanduser().resolve()
+    if path.is_relative_to(storage.data_dir().resolve()):
+        raise InvalidSql("The workbench's own files (under DATA_DIR) cannot be queried as a SQLite database.",
+                         hint="Query the datasets directly on the SQL page, without a connection.")
+    if not path.is_file():
+        raise NotFound(f"No SQLite file at {path}.", hint="Give the full path of an existing .sqlite/.db file.")
+    return URL.create("sqlite", database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
+
+
 def backend(url: URL | str) -> str:
     """postgresql, mysql, mariadb, sqlite or mssql; raises InvalidSql for any other database."""
     name = (url if isinstance(url, URL) else make_url(url)).get_backend_name()
@@ -112,6 +133,8 @@ def engine_for(url: URL | str, timeout_s: float) -> Engine:
     run SQL or change the session before the read-only settings apply. Raises InvalidSql.
     """
     url = url if isinstance(url, URL) else make_url(url)
+    if url.get_backend_name() == "sqlite":
+        return create_engine(sqlite_read_only(url), poolclass=NullPool)
     odd = sorted(set(url.query) - URL_PARAMETERS)
     if odd:
         raise InvalidSql(f"The connection URL parameter {odd[0]!r} is not allowed here.",

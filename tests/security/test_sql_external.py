@@ -343,3 +343,47 @@ def test_postgresql_sessions_use_standard_strings(pg: Source) -> None:
         cur.execute("SHOW transaction_read_only")
         assert cur.fetchone()[0] == "on"
     engine.dispose()
+
+
+@pytest.mark.parametrize(("url", "error"), [
+    ("sqlite:///{tmp}/absent.db", "NotFound"),
+    ("sqlite:///{tmp}/absent.db?mode=rwc", "NotFound"),
+    ("sqlite:///file:{tmp}/absent.db?mode=rwc&uri=true", "NotFound"),
+    ("sqlite:///{tmp}/absent.db?mode=rwc&uri=true", "NotFound"),
+    ("sqlite://", "InvalidInput"),
+    ("sqlite:///:memory:", "InvalidInput"),
+    ("sqlite:///{data}/workbench.db", "InvalidSql"),
+    ("sqlite:///{data}/../data/workbench.db", "InvalidSql"),
+    ("sqlite:///file:{data}/workbench.db?mode=ro&uri=true", "InvalidSql"),
+    ("sqlite:///{tmp}/link.db", "InvalidSql"),
+])
+def test_sqlite_urls_open_existing_files_read_only_and_never_the_workbench_s_own(
+        url: str, error: str, tmp_path: Path) -> None:
+    from core import storage
+    data = storage.data_dir().resolve()
+    own = data / "workbench.db"
+    created = not own.exists()
+    if created:
+        import sqlite3
+        with sqlite3.connect(own) as db:
+            db.execute("CREATE TABLE a (i INT)")
+    (tmp_path / "link.db").symlink_to(own)
+    try:
+        with pytest.raises(WorkbenchError) as caught:
+            sql.query("SELECT 1 AS one", connection=url.format(tmp=tmp_path, data=data))
+        assert type(caught.value).__name__ == error and caught.value.hint, caught.value
+        assert not (tmp_path / "absent.db").exists() and not list(tmp_path.glob("absent.db*"))
+    finally:
+        if created:
+            own.unlink()
+
+
+def test_a_sqlite_file_is_read_and_never_written(tmp_path: Path) -> None:
+    import sqlite3
+    path = tmp_path / "shop.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE a (i INT)")
+        db.execute("INSERT INTO a VALUES (1)")
+    before = path.read_bytes()
+    assert sql.query("SELECT count(*) AS n FROM a", connection=f"sqlite:///{path}")["n"][0] == 1
+    assert path.read_bytes() == before and not list(tmp_path.glob("shop.db-*"))
