@@ -44,6 +44,10 @@ DENIED_PREFIXES = ("read_", "pg_", "lo_", "dblink", "duckdb_", "pragma_", "sqlit
                    "import_", "information_schema", "has_", "test_", "json_execute", "json_serialize",
                    "json_deserialize", "write_", "truncate_", "python_", "create_", "add_", "remove_", "icu_")
 DENIED_SUFFIXES = ("_scan", "_attach", "_query", "_sql", "_extension", "_logs")
+SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "mysql", "performance_schema", "sys", "pg_toast"})
+INFORMATION_VIEWS = frozenset({"tables", "columns", "schemata", "views", "key_column_usage", "table_constraints",
+                               "referential_constraints"})
+SYSTEM_PREFIXES = {"postgres": ("pg_",), "sqlite": ("sqlite_",), "tsql": ("sys", "spt_")}
 CATALOG_TABLES = ("duckdb_", "pragma_", "sqlite_", "pg_", "information_schema")
 
 # Functions that only compute on the values they are given, by their sqlglot name or the dialect's own.
@@ -144,9 +148,13 @@ def _syntax_error(sql: str, exc: ParseError, dialect: str) -> InvalidSql:
 
 
 def _check_comments(sql: str, dialect: str) -> None:
-    """MySQL and MariaDB run the text of `/*! */` and `/*M! */` comments, and read `/*+ */` as hints."""
+    """MySQL and MariaDB run the text of `/*! */` and `/*M! */` comments, read `/*+ */` as hints and `@@x` as a
+    system variable (settings, paths)."""
     if dialect != "mysql":
         return
+    if "@@" in sql:
+        raise Refused("System variables (@@…) are not readable here: they show the server's settings and paths.",
+                      hint="Query your own tables.")
     match = re.search(r"/\*\s*(M?!|\+)", sql, flags=re.IGNORECASE)
     if match:
         raise Refused(f"Executable comments ({match.group(0)} … */) are not allowed: the server would run "
@@ -236,7 +244,7 @@ def _cte_refs(tree: exp.Expression) -> set[int] | None:
     return {id(t) for scope in scopes for t in scope.tables if t.name in scope.cte_sources}
 
 
-def _check_tables(sql: str, tree: exp.Expression, known: Iterable[str] | None) -> None:
+def _check_tables(sql: str, tree: exp.Expression, known: Iterable[str] | None, dialect: str = "duckdb") -> None:
     allowed = None if known is None else {k.lower() for k in known}
     ctes = _cte_refs(tree) or set()
     for table in tree.find_all(exp.Table):
@@ -247,9 +255,26 @@ def _check_tables(sql: str, tree: exp.Expression, known: Iterable[str] | None) -
         if _literal_table(sql, table.this):
             raise Refused(f"A string ('{table.name}') cannot be used as a table{where}: files are not readable "
                           "from SQL.", hint="Import the file on the Datasets page, then query it by name.")
-        if allowed is None or id(table) in ctes:
+        if id(table) in ctes:
+            continue
+        if allowed is None:
+            _check_external_table(table, where, dialect)
             continue
         _check_dataset_table(table, where, allowed)
+
+
+def _check_external_table(table: exp.Table, where: str, dialect: str) -> None:
+    """On an external database: no system catalog (roles, password hashes, settings, sessions, files)."""
+    schemas = {str(table.args[k].name).lower() for k in ("db", "catalog") if table.args.get(k)}
+    name = table.name.lower()
+    system = schemas & SYSTEM_SCHEMAS
+    if system == {"information_schema"} and name in INFORMATION_VIEWS:
+        return
+    prefix = SYSTEM_PREFIXES.get(dialect, ())
+    if system or (prefix and name.startswith(prefix)):
+        raise Refused(f"System catalog tables such as {table.sql(dialect=dialect)} are not readable here{where}: "
+                      "they hold roles, settings, sessions and server files.",
+                      hint="Query your own tables; information_schema.tables and .columns list them.")
 
 
 def _check_dataset_table(table: exp.Table, where: str, allowed: set[str]) -> None:
@@ -283,5 +308,5 @@ def validate(sql: str, *, known_tables: Iterable[str] | None = None, dialect: st
     tree = _parse(sql, dialect)
     _check_root(sql, tree)
     _check_functions(sql, tree, dialect)
-    _check_tables(sql, tree, known_tables)
+    _check_tables(sql, tree, known_tables, dialect)
     return tree

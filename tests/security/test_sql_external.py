@@ -129,6 +129,25 @@ PG_PAYLOADS = [
     "SELECT * INTO stolen FROM items",
     "COPY items TO '/tmp/wb_copy'",
     "SELECT length(format('%*s', 1000000000, 'x'))",
+    # the system catalog: files, settings, password hashes, sessions
+    "SELECT * FROM pg_hba_file_rules",
+    "SELECT * FROM pg_file_settings",
+    "SELECT name, setting FROM pg_settings",
+    "SELECT rolname, rolpassword FROM pg_authid",
+    "SELECT * FROM pg_shadow",
+    "SELECT * FROM pg_user_mappings",
+    "SELECT * FROM pg_user_mapping",
+    "SELECT query FROM pg_stat_activity",
+    "SELECT * FROM pg_catalog.pg_authid",
+    "SELECT * FROM \"pg_catalog\".\"pg_shadow\"",
+    "SELECT * FROM PG_CATALOG.PG_SETTINGS",
+    "SELECT * FROM items WHERE name IN (SELECT usename FROM pg_user)",
+    "WITH x AS (SELECT * FROM pg_stat_activity) SELECT * FROM x",
+    "SELECT * FROM items, LATERAL (SELECT rolpassword FROM pg_authid) p",
+    "SELECT * FROM information_schema.user_mappings",
+    "SELECT * FROM information_schema.role_table_grants",
+    "SELECT * FROM pg_toast.pg_toast_1260",
+    "SELECT * FROM pg_roles",
     "SELECT length(format('%1$*2$s', 'x', 1000000000))",
     "SELECT 1 --\u00a0, pg_read_file('/etc/hostname')\nFROM items",
     "SELECT 1\u2028FROM items",
@@ -174,6 +193,19 @@ MARIA_PAYLOADS = [
     "SELECT 1 --- , LOAD_FILE('/etc/hostname')",
     "SELECT 1 --'x', LOAD_FILE('/etc/hostname')",
     "SELECT printf('%*d', 1000000000, 1)",
+    # system variables and the system schemas
+    "SELECT @@datadir",
+    "SELECT @@secure_file_priv, @@version",
+    "SELECT @@GLOBAL.general_log_file",
+    "SELECT @ @datadir",
+    "SELECT user, password FROM mysql.user",
+    "SELECT * FROM `mysql`.`user`",
+    "SELECT * FROM MYSQL.global_priv",
+    "SELECT info FROM information_schema.processlist",
+    "SELECT * FROM information_schema.user_privileges",
+    "SELECT * FROM performance_schema.threads",
+    "SELECT * FROM sys.processlist",
+    "SELECT * FROM items WHERE name IN (SELECT user FROM mysql.user)",
 ]
 
 
@@ -376,6 +408,19 @@ def test_sqlite_urls_open_existing_files_read_only_and_never_the_workbench_s_own
     finally:
         if created:
             own.unlink()
+
+
+@pytest.mark.parametrize(("source_name", "query"), [
+    ("pg", "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'items'"),
+    ("pg", "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'items'"),
+    ("maria", "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'items'"),
+    ("pg", "SELECT count(*) AS n FROM items -- a comment"),
+    ("maria", "SELECT count(*) AS n FROM items -- a comment\n"),
+])
+def test_plain_queries_and_the_table_listings_still_work(request: pytest.FixtureRequest, source_name: str,
+                                                        query: str) -> None:
+    source: Source = request.getfixturevalue(source_name)
+    assert sql.query(query, connection=source.url)["n"][0] >= 1
 
 
 def test_a_sqlite_file_is_read_and_never_written(tmp_path: Path) -> None:
