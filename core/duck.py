@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import re
 import threading
 import time
 import weakref
@@ -25,7 +26,7 @@ import duckdb
 from core import storage
 from core.bounds import LIMIT_HINT
 from core.config import get_settings
-from core.errors import InvalidSql, TooLarge
+from core.errors import InvalidInput, InvalidSql, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +136,23 @@ def explained(what: str = "This step") -> Iterator[None]:
                        hint="Filter the data first, or raise DUCKDB_TIMEOUT_S in the settings.") from exc
     except duckdb.Error as exc:
         clear = limit_error(exc)
-        if clear is None:
-            raise
-        raise clear from exc
+        if clear is not None:
+            raise clear from exc
+        if isinstance(exc, _INPUT_ERRORS):  # a filter or step the data cannot satisfy: the analyst's to fix
+            raise InvalidInput(f"{what} could not run: {scrub_paths(str(exc).splitlines()[0])[:300]}",
+                               hint="Check the column types and the values the filter or step compares.") from exc
+        raise
+
+
+_INPUT_ERRORS = (duckdb.ConversionException, duckdb.BinderException, duckdb.InvalidInputException,
+                 duckdb.OutOfRangeException, duckdb.TypeMismatchException, duckdb.ParserException,
+                 duckdb.NotImplementedException)
+
+
+def scrub_paths(message: str) -> str:
+    """A DuckDB message without the absolute location of DATA_DIR or any file in it."""
+    root = str(storage.data_dir())
+    return re.sub(re.escape(root) + r"[^\s'\"]*", "<dataset file>", message)
 
 
 def limit_error(exc: duckdb.Error) -> InvalidSql | None:

@@ -272,3 +272,18 @@ def test_credentials_in_a_url_are_not_stored_in_the_history(url: str) -> None:
     stored = " ".join(str(v) for v in (entry.sql, entry.target, entry.error))
     assert "hunter2secret" not in stored
     assert "127.0.0.1" in entry.target
+
+
+@pytest.mark.parametrize("where", [
+    "units = 'abc'",
+    "region + 1 > 0",
+    "CAST(region AS INT) > 0",
+    "units > DATE '2020-01-01'",
+    "TRY_CAST(region AS DATE) > 5",
+])
+def test_filter_errors_are_clear_and_never_show_where_the_data_lives(sales, where: str) -> None:
+    from core.errors import InvalidInput
+    with pytest.raises(InvalidInput) as caught:
+        datasets.preview(sales.id, where=where)
+    text = caught.value.message + (caught.value.hint or "")
+    assert caught.value.hint and str(storage.data_dir()) not in text and "parquet" not in text.lower()
