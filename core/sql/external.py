@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite", "mssql": "tsql"}
 DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg", "mysql": "mysql+pymysql",
            "mariadb": "mariadb+pymysql"}
+SUPPORTED_DRIVERS = frozenset(DRIVERS.values()) | {"mysql+pymysql", "mssql", "mssql+pyodbc", "mssql+pymssql"}
 CONNECT_TIMEOUT_S = 10
 # kind of a saved connection: SQLAlchemy driver, default port, sqlglot dialect, package to install
 KINDS = {
@@ -141,7 +142,14 @@ def engine_for(url: URL | str, timeout_s: float) -> Engine:
                          hint="Only TLS options (sslmode, ssl_ca, ...), charset and application_name may be set.")
     if url.drivername in DRIVERS:
         url = url.set(drivername=DRIVERS[url.drivername])
-    return create_engine(url, poolclass=NullPool, connect_args=connect_args(backend(url), timeout_s))
+    if url.drivername not in SUPPORTED_DRIVERS:
+        raise InvalidInput(f"The database driver {url.drivername!r} is not available here.",
+                           hint="Write the URL as postgresql://…, mysql://…, mariadb://… or sqlite:///path.")
+    try:
+        return create_engine(url, poolclass=NullPool, connect_args=connect_args(backend(url), timeout_s))
+    except ImportError as exc:
+        raise InvalidInput(f"The database driver {url.drivername!r} is not installed here ({exc.name}).",
+                           hint="Write the URL as postgresql://…, mysql://…, mariadb://… or sqlite:///path.") from exc
 
 
 def _begin(conn: Connection, backend_name: str, timeout_s: float) -> None:
@@ -197,6 +205,9 @@ def read_only(engine: Engine, timeout_s: float) -> Iterator[Connection]:
     except SQLAlchemyError as exc:
         raise ConnectionFailed(f"Could not connect to the {name} database: {reason(exc)}",
                                hint="Check the host, port, user and password of the connection.") from exc
+    except (OSError, LookupError, AttributeError, TypeError, ValueError) as exc:  # a bad TLS file, charset ...
+        raise ConnectionFailed(f"Could not connect to the {name} database: {type(exc).__name__}: {exc}"[:300],
+                               hint="Check the URL's parameters (TLS files, charset) and the server.") from exc
     with conn:
         try:
             try:

@@ -432,3 +432,18 @@ def test_a_sqlite_file_is_read_and_never_written(tmp_path: Path) -> None:
     before = path.read_bytes()
     assert sql.query("SELECT count(*) AS n FROM a", connection=f"sqlite:///{path}")["n"][0] == 1
     assert path.read_bytes() == before and not list(tmp_path.glob("shop.db-*"))
+
+
+@pytest.mark.parametrize(("url", "error"), [
+    ("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", "InvalidInput"),
+    ("mysql+mysqldb://root@127.0.0.1/test", "InvalidInput"),
+    ("postgresql+asyncpg://x@127.0.0.1/db", "InvalidInput"),
+    ("mssql://x@127.0.0.1:1/db", "InvalidInput"),
+    ("mysql://root@127.0.0.1:3306/test?charset=nope", "ConnectionFailed"),
+    ("mysql://root@127.0.0.1:3306/test?ssl_ca=/nonexistent/ca.pem", "ConnectionFailed"),
+    ("postgresql://postgres@127.0.0.1:5432/postgres?sslmode=bogus", "ConnectionFailed"),
+])
+def test_unknown_drivers_and_bad_url_parameters_give_clear_errors(url: str, error: str) -> None:
+    with pytest.raises(WorkbenchError) as caught:
+        sql.query("SELECT 1 AS one", connection=url)
+    assert type(caught.value).__name__ == error and caught.value.hint, caught.value
