@@ -447,3 +447,22 @@ def test_unknown_drivers_and_bad_url_parameters_give_clear_errors(url: str, erro
     with pytest.raises(WorkbenchError) as caught:
         sql.query("SELECT 1 AS one", connection=url)
     assert type(caught.value).__name__ == error and caught.value.hint, caught.value
+
+
+@pytest.mark.parametrize("payload", [
+    "SELECT length(printf('%.*c', 1000000000, 'x')) AS n",
+    "SELECT length(printf('%*d', 1000000000, 1)) AS n",
+    "SELECT length(printf('%!.*c', 1000000000, 'x')) AS n",
+    "SELECT name FROM sqlite_master",
+    "SELECT * FROM sqlite_schema",
+    "SELECT 1 --\u00a0, load_extension('x')\nFROM a",
+])
+def test_sqlite_payloads_are_refused_before_they_run(payload: str, tmp_path: Path) -> None:
+    import sqlite3
+    path = tmp_path / "shop.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE a (i INT)")
+    started = time.monotonic()
+    with pytest.raises(InvalidSql) as caught:
+        sql.query(payload, connection=f"sqlite:///{path}")
+    assert caught.value.hint and time.monotonic() - started < 2
