@@ -5,8 +5,13 @@ scope (a CTE counts only where it is visible), so a CTE named like a catalog vie
 Functions: over the datasets (DuckDB, whose file and network access is also switched off) the
 file, network, catalog and settings functions are refused; on external databases only functions
 on an allow-list per dialect may run (a function the list does not know is refused, whatever it
-is). Generating functions are bounded (`core.bounds.oversized`), and on MySQL/MariaDB comments
-the server would execute (`/*! ... */`, `/*M! ... */`, hints `/*+ ... */`) are refused.
+is). A function standing where a table does (FROM, a join, after LATERAL) must be range,
+generate_series or unnest. Generating functions are bounded (`core.bounds.oversized`). On external
+databases the text must read the same to the server as to sqlglot: no invisible or control
+characters but space, tab, CR, LF, and `--` only before a space; on MySQL/MariaDB comments the server
+would execute (`/*! ... */`, `/*M! ... */`, hints `/*+ ... */`) and `@@` variables are refused; the
+system catalog (pg_*, pg_catalog, mysql, performance_schema, sys, information_schema but its table
+listings) is not readable.
 """
 
 from __future__ import annotations
