@@ -197,6 +197,19 @@ def xlsx_many_sheets() -> bytes:
     return _rewrite(_xlsx({"A1": 1}), "xl/workbook.xml", change)
 
 
+def json_long_integer() -> bytes:
+    """A 5,000-digit integer (Python refuses to convert more than 4,300 digits)."""
+    return b'[{"id": 1, "n": ' + b"9" * 5000 + b"}]"
+
+
+def json_long_integer_deep_in_a_record() -> bytes:
+    return b'{"rows": [{"a": {"b": [' + b"1" * 100_000 + b"]}}]}"
+
+
+def jsonl_long_integer() -> bytes:
+    return b'{"id": 1}\n{"id": ' + b"7" * 4301 + b"}\n"
+
+
 def json_deep_array() -> bytes:
     return b"[" * 200_000 + b"]" * 200_000
 
@@ -309,6 +322,9 @@ BOMBS = [
     (xlsx_style_records, "styles.xlsx", "more than 200,000 style records"),
     (xlsx_many_sheets, "sheets.xlsx", "more than 10,000 sheets"),
     (json_deep_array, "deep.json", "more than 64 levels"),
+    (json_long_integer, "long-int.json", "a number with more digits than can be read"),
+    (json_long_integer_deep_in_a_record, "long-int-nested.json", "a number with more digits than can be read"),
+    (jsonl_long_integer, "long-int.jsonl", "a number with more digits than can be read"),
     (json_deep_objects, "deep-objects.json", "more than 64 levels"),
     (json_deep_records, "deep-records.json", "more than 64 levels"),
     (json_lines_deep, "deep.jsonl", "more than 64 levels"),
