@@ -26,7 +26,7 @@ _LINK = re.compile(r"(?<!\\)(!\u200b)?\[([^\[\]\n]*)\]\(\s*<?([^()\s<>]*)>?"
 _BRACKET = re.compile(r"(?<!\\)([\[\]])")
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")
 _FENCE_MARKS = ("```", "~~~")
-_VERIFY_MAX_CHARS = 20_000  # longer replies rely on the construction alone (no image can form either way)
+_VERIFY_MAX_CHARS = 20_000  # longer replies are not parsed (~1 s per 100k characters): shown escaped, as text
 
 
 def escape_markdown(text: object, *, newlines: bool = False) -> str:
@@ -78,11 +78,18 @@ def code_span(text: object) -> str:
 
 def sanitize_reply(text: object) -> str:
     """A model's Markdown reply that cannot load anything: images become their alt text and URL,
-    inline links show their URL, link definitions and raw HTML are shown as text; code is kept."""
+    inline links show their URL, link definitions and raw HTML are shown as text; code is kept.
+
+    The rewrite is checked by a CommonMark parse; a reply too long to parse (over _VERIFY_MAX_CHARS)
+    is never trusted to the rewrite alone (block structure can pair code marks across paragraphs,
+    list items or table cells) and is shown escaped, as plain text, like one that fails the check.
+    """
     original = str(text)
+    if len(original) > _VERIFY_MAX_CHARS:
+        return escape_markdown(original, newlines=True)
     text = original.replace("!" + "[", "!" + _ZWSP + "[")  # everywhere, code too: no image can form
     text = "".join(part if code else _neutralise(part) for code, part in _split_code(text))
-    if len(text) > _VERIFY_MAX_CHARS or _loads_nothing(text):  # a parse costs ~1 s per 100k characters
+    if _loads_nothing(text):
         return text
     return escape_markdown(original, newlines=True)
 

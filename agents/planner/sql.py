@@ -42,7 +42,7 @@ def rule_aggregate(ctx: Ctx) -> list[ToolCall] | None:
         group, value = value, group  # "top 3 cities by average price"
     if agg == "count" or (agg is None and value is None):
         if ctx.has(r"\b(distinct|unique|different)\b") and value and not group:
-            return ctx.call("sql_query", sql=f"SELECT COUNT(DISTINCT {quote(value)}) AS distinct_{value} FROM {table}")
+            return ctx.call("sql_query", sql=f"SELECT COUNT(DISTINCT {quote(value)}) AS {quote('distinct_' + value)} FROM {table}")
         key = group or value
         if key is None:
             return None

@@ -7,6 +7,10 @@ IPv4 inside IPv6 included), and the connection then goes to that vetted address,
 header and TLS server name of the original host, so DNS cannot change its answer between check and
 connect. URL_ALLOW_PRIVATE or URL_ALLOWED_HOSTS open internal addresses for deployments that import
 from their own network. The whole download, body included, has one deadline (URL_TIMEOUT_S).
+
+The body is asked for uncompressed (Accept-Encoding: identity) and read raw; a server that compresses
+anyway may use one layer of gzip or deflate, decoded here in bounded steps so the decoded bytes count
+against MAX_UPLOAD_MB as they appear. Stacked or other encodings (zstd, br) are refused.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import logging
 import socket
 import threading
 import time
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -25,13 +31,15 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from core.config import get_settings
-from core.errors import ConnectionFailed, InvalidInput, TooLarge, UnsupportedFormat
+from core.errors import ConnectionFailed, IngestError, InvalidInput, TooLarge, UnsupportedFormat
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "workbench-importer/1.0"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _REDIRECTS = (301, 302, 303, 307, 308)
+_DECODE_STEP = 64 * 1024  # most decoded bytes produced from one step of a compressed body
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -187,7 +195,7 @@ def _follow(url: str, out: BinaryIO, stop: threading.Event, deadline: float) -> 
     for _hop in range(settings.url_max_redirects + 1):
         target = resolve(current)
         with httpx.Client(follow_redirects=False, timeout=settings.url_timeout_s, trust_env=False,
-                          headers={"User-Agent": USER_AGENT}) as client, \
+                          headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}) as client, \
                 client.stream("GET", _pinned(target), headers={"Host": _host_header(target)},
                               extensions=_sni(target)) as response:
             location = response.headers.get("location")
@@ -251,10 +259,13 @@ def _check_response(response: httpx.Response, url: str) -> None:
 
 
 def _stream(response: httpx.Response, out: BinaryIO, stop: threading.Event, deadline: float) -> None:
-    """Copy the body as it arrives (no waiting for full chunks) under the size cap and the deadline."""
+    """Copy the body as it arrives (no waiting for full chunks) under the size cap and the deadline.
+
+    The size cap counts decoded bytes, so a compressed body cannot expand past it.
+    """
     settings = get_settings()
     limit, written = settings.max_upload_mb * 1024 * 1024, 0
-    for chunk in response.iter_bytes():
+    for chunk in _decoded(response.iter_raw(), _encoding(response)):
         if stop.is_set() or time.monotonic() > deadline:
             raise ConnectionFailed(f"The download took longer than {settings.url_timeout_s:g} s and was stopped.",
                                    hint="Try a smaller file or raise URL_TIMEOUT_S.")
@@ -262,6 +273,49 @@ def _stream(response: httpx.Response, out: BinaryIO, stop: threading.Event, dead
         if written > limit:
             raise _too_large(written, settings.max_upload_mb, partial=True)
         out.write(chunk)
+
+
+def _encoding(response: httpx.Response) -> str:
+    """The one content encoding to undo ("" for none); stacked or unknown encodings are refused."""
+    layers = [part.strip().lower() for value in response.headers.get_list("content-encoding")
+              for part in value.split(",")]
+    layers = [layer for layer in layers if layer and layer != "identity"]
+    if not layers:
+        return ""
+    if len(layers) == 1 and layers[0] in _WBITS:
+        return layers[0]
+    raise IngestError(f"The server sent the file compressed as {', '.join(layers)}, which is not accepted.",
+                      hint="Only uncompressed bodies or one layer of gzip or deflate are read; download the file "
+                           "another way, or link to the compressed file itself (e.g. a .csv.gz).")
+
+
+def _decoded(chunks: Iterable[bytes], encoding: str) -> Iterator[bytes]:
+    """The body's bytes with its one gzip/deflate layer undone, at most _DECODE_STEP bytes at a time."""
+    if not encoding:
+        yield from chunks
+        return
+    decoder = _decoder(encoding)
+    try:
+        for chunk in chunks:
+            data = chunk
+            while data:
+                piece = decoder.decompress(data, _DECODE_STEP)
+                if piece:
+                    yield piece
+                data = decoder.unconsumed_tail
+                if decoder.eof:
+                    data = decoder.unused_data
+                    decoder = _decoder(encoding)
+        tail = decoder.flush()  # at most one window (32 KB) of output can be left pending
+        if tail:
+            yield tail
+    except zlib.error as exc:
+        raise IngestError(f"The server's {encoding} compressed body is damaged: {exc}",
+                          hint="Try the download again, or ask the server for the uncompressed file.") from exc
+
+
+def _decoder(encoding: str) -> zlib._Decompress:
+    return zlib.decompressobj(_WBITS[encoding])
 
 
 def _too_large(size: int, limit_mb: int, *, partial: bool = False) -> TooLarge:

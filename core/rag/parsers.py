@@ -23,6 +23,8 @@ TYPES = {".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".txt": "txt", ".md": 
 LEGACY = {".doc": ".docx", ".ppt": ".pptx", ".rtf": ".docx", ".odt": ".docx", ".odp": ".pptx"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TEXT_PART_CHARS = 4000
+MAX_OFFICE_XML_MB = 48  # XML a .docx/.pptx may expand to (a 300 KB file can hold 77 MB of paragraphs)
+MAX_DOCX_BLOCKS = 50_000  # paragraphs and tables in a Word document's body (walking them grows faster than linear)
 
 
 class UnsupportedDocument(DocumentError):
@@ -165,6 +167,22 @@ def _check_office(path: Path, what: str) -> None:
     if not head.startswith(b"PK"):
         raise CorruptDocument(f"{path.name} is not a valid {path.suffix} file (it is not a ZIP package).",
                               hint=f"Open it in {what} and save a new copy, then upload that.")
+    _check_expanded(path, what)
+
+
+def _check_expanded(path: Path, what: str) -> None:
+    """The package's XML, as the ZIP directory declares it, fits MAX_OFFICE_XML_MB (parsing it takes
+    memory and, paragraph by paragraph, time inside the page request)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            size = sum(i.file_size for i in zf.infolist() if i.filename.lower().endswith((".xml", ".rels")))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _damaged(path, what, exc) from exc
+    if size > MAX_OFFICE_XML_MB * 2**20:
+        raise DocumentError(f"{path.name} expands to {size / 2**20:,.0f} MB of XML, over the {MAX_OFFICE_XML_MB} MB "
+                            "a document may hold.", hint=f"Split it in {what}, or save it as PDF or text and upload that.")
 
 
 def _office_encrypted(path: Path) -> bool:
@@ -190,6 +208,8 @@ def _open_docx(path: Path) -> ParsedDocument:
     try:
         document = docx.Document(str(path))
         pages = list(_docx_sections(document))
+    except DocumentError:
+        raise
     except Exception as exc:  # python-docx raises KeyError, BadZipFile, lxml errors, ...
         raise _damaged(path, "Word", exc) from exc
     title = document.core_properties.title
@@ -201,6 +221,9 @@ def _docx_sections(document: Any) -> Iterator[Page]:
     from docx.table import Table
 
     label, lines, number = "start", [], 0
+    if len(document.element.body) > MAX_DOCX_BLOCKS:  # counted on the parsed tree, before the slow walk
+        raise DocumentError(f"The document has more than {MAX_DOCX_BLOCKS:,} paragraphs and tables.",
+                            hint="Split it in Word, or save it as PDF or text and upload that.")
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             lines.extend(_table_lines(block))

@@ -3,21 +3,27 @@
 A workbook's size on disk says nothing of its size in memory (one cell at XFD1048576 declares 17
 billion cells in 1.6 KB), so sheets are streamed with openpyxl's read-only reader under the cell
 budget: the declared dimension, the uncompressed size of the parts and the cells really read are
-all checked before a frame is built.
+all checked before a frame is built. The parts openpyxl loads whole before any cell (shared strings,
+styles, the sheet list) are stream-counted first: shared strings against the cell budget and the memory
+limit, style records and sheets against fixed bounds far above what Excel itself allows. The text of
+the cells read is counted against IMPORT_MAX_MEMORY_MB too (one long shared string can fill many cells).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
 
+from core.config import get_settings
 from core.errors import IngestError, InvalidInput, TooLarge
 from core.readers.archives import expanded_limit
 from core.readers.tables import check_cells, frame_to_table, max_cells
@@ -25,6 +31,10 @@ from core.readers.tables import check_cells, frame_to_table, max_cells
 log = logging.getLogger(__name__)
 
 Source = BinaryIO
+MAX_STYLE_RECORDS = 200_000  # elements of styles.xml; Excel itself allows 64,000 cell formats
+MAX_SHEETS = 10_000  # sheets declared in workbook.xml
+_STRING_COST = 64  # bytes a shared string costs in memory besides its text (the str object, its list slot)
+_HINT = "Export the sheet as CSV, or raise IMPORT_MAX_CELLS / IMPORT_MAX_MEMORY_MB."
 
 
 def is_encrypted(path: Path) -> bool:
@@ -143,17 +153,89 @@ def _read_xlsx(source: Source, filename: str, wanted: str | None,
 
 
 def _check_parts(source: Source, filename: str) -> None:
-    """Refuse a workbook whose parts expand past the archive limit (shared strings are held in memory)."""
+    """Refuse a workbook whose parts expand past the archive limit, or whose shared strings, styles or
+    sheet list would fill the memory once openpyxl loads them (it reads those parts whole)."""
     try:
         with zipfile.ZipFile(source) as zf:
             total = sum(i.file_size for i in zf.infolist())
+            if total > expanded_limit():
+                raise TooLarge(f"{filename} expands to {total / 2**20:,.0f} MB of XML, over the "
+                               f"{expanded_limit() // 2**20} MB limit.",
+                               hint="Export the sheet as CSV, or raise MAX_UPLOAD_MB.")
+            _check_xml_parts(zf, filename)
     except zipfile.BadZipFile as exc:
         raise IngestError(f"{filename} is a damaged Excel workbook.", hint="Open it in Excel and save it again.") from exc
+    except (ET.ParseError, EOFError, zlib.error) as exc:
+        raise IngestError(f"{filename} has a damaged part: {exc}", hint="Open it in Excel and save it again.") from exc
     finally:
         source.seek(0)
-    if total > expanded_limit():
-        raise TooLarge(f"{filename} expands to {total / 2**20:,.0f} MB of XML, over the "
-                       f"{expanded_limit() // 2**20} MB limit.", hint="Export the sheet as CSV, or raise MAX_UPLOAD_MB.")
+
+
+def _check_xml_parts(zf: zipfile.ZipFile, filename: str) -> None:
+    names = {name.lower(): name for name in zf.namelist()}
+    if "xl/sharedstrings.xml" in names:
+        _check_shared_strings(zf, names["xl/sharedstrings.xml"], filename)
+    if "xl/styles.xml" in names:
+        count = _count_elements(zf, names["xl/styles.xml"], None, MAX_STYLE_RECORDS)
+        if count > MAX_STYLE_RECORDS:
+            raise TooLarge(f"{filename} declares more than {MAX_STYLE_RECORDS:,} style records.",
+                           hint="Open it in Excel, clear unused cell styles and save it again, or export it as CSV.")
+    if "xl/workbook.xml" in names:
+        count = _count_elements(zf, names["xl/workbook.xml"], "sheet", MAX_SHEETS)
+        if count > MAX_SHEETS:
+            raise TooLarge(f"{filename} declares more than {MAX_SHEETS:,} sheets.",
+                           hint="Split the workbook, or export the sheet you need as CSV.")
+
+
+def _count_elements(zf: zipfile.ZipFile, member: str, local: str | None, stop_after: int) -> int:
+    """Elements named `local` (any name when None) in a part, streamed; counting stops past `stop_after`."""
+    count = 0
+    for element in _ends(zf, member):
+        if local is None or element.tag.rsplit("}", 1)[-1] == local:
+            count += 1
+            if count > stop_after:
+                break
+    return count
+
+
+def _ends(zf: zipfile.ZipFile, member: str) -> Iterator[ET.Element]:
+    """Each closed element of a part; the tree is emptied as it goes, so memory stays flat.
+
+    Only counting happens here (nothing is resolved or kept); expat's own amplification limit stops
+    entity expansion bombs, and openpyxl parses the parts again afterwards with its own safeguards.
+    """
+    with zf.open(member) as fh:
+        events = ET.iterparse(fh, events=("start", "end"))  # noqa: S314 - counting only, see above
+        root, ended = None, 0
+        for event, element in events:
+            if root is None:
+                root = element
+            if event == "end":
+                yield element
+                ended += 1
+                if ended % 4096 == 0 and element is not root:
+                    root.clear()
+
+
+def _check_shared_strings(zf: zipfile.ZipFile, member: str, filename: str) -> None:
+    """At most one shared string per cell of the budget, and their text (plus the cost of each string
+    object, _STRING_COST bytes) within the memory limit."""
+    budget, limit = max_cells(), _memory_limit()
+    count = chars = 0
+    for element in _ends(zf, member):
+        if element.tag.rsplit("}", 1)[-1] != "si":
+            continue
+        count += 1
+        chars += _STRING_COST + sum(len(text) for text in element.itertext())
+        if count > budget:
+            raise TooLarge(f"{filename} holds more than {budget:,} shared strings.", hint=_HINT)
+        if chars > limit:
+            raise TooLarge(f"{filename} has shared strings taking more than {limit // 2**20:,} MB of memory.",
+                           hint=_HINT)
+
+
+def _memory_limit() -> int:
+    return get_settings().import_max_memory_mb * 1024 * 1024
 
 
 def _check_declared(ws: Any, what: str) -> None:
@@ -164,13 +246,18 @@ def _check_declared(ws: Any, what: str) -> None:
 
 
 def _bounded_rows(rows: Iterable[tuple[Any, ...]], what: str) -> list[tuple[Any, ...]]:
-    """Rows with at least one value, stopping as soon as the cells read pass the budget."""
-    budget, cells, kept = max_cells(), 0, []
+    """Rows with at least one value, stopping as soon as the cells read pass the cell budget or their
+    text passes the memory limit (cells sharing one long string each count it)."""
+    budget, limit, cells, size, kept = max_cells(), _memory_limit(), 0, 0, []
     for row in rows:
         cells += max(len(row), 1)
         if cells > budget:
             raise TooLarge(f"{what} holds more than {budget:,} cells.",
                            hint="Remove empty rows and columns or split the sheet, or raise IMPORT_MAX_CELLS.")
+        size += sum(len(v) for v in row if isinstance(v, str))
+        if size > limit:
+            raise TooLarge(f"{what} holds more than {limit // 2**20:,} MB of text.",
+                           hint="Split the sheet or export it as CSV, or raise IMPORT_MAX_MEMORY_MB.")
         if any(v is not None for v in row):
             kept.append(row)
     return kept

@@ -49,11 +49,20 @@ def read_json(path: Path, filename: str, notes: list[str], **options: Any) -> pa
 
 
 def _loads(text: str, filename: str) -> Any:
-    """json.loads, then the nesting limit (the parser recurses, so far too deep is a RecursionError)."""
+    """json.loads, then the nesting limit (the parser recurses, so far too deep is a RecursionError).
+
+    An integer of more digits than Python converts (4,300, a guard against quadratic parsing) is refused
+    with a clear message; syntax errors stay JSONDecodeError for the JSON Lines fallback.
+    """
     try:
         data = json.loads(text)
     except RecursionError as exc:
         raise _too_deep(filename) from exc
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise IngestError(f"{filename} has a number with more digits than can be read ({exc}).",
+                          hint="Store such values as strings (in quotes), or round them.") from exc
     if _deeper_than(data, max_depth()):
         raise _too_deep(filename)
     return data

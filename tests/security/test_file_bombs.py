@@ -135,6 +135,81 @@ def xlsx_shared_strings() -> bytes:
     return out.getvalue()
 
 
+def _xlsx_shared(rows: int, shared: bytes) -> bytes:
+    """A minimal workbook whose `rows` cells A1.. all point at shared string 0 of the given table body."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    cells = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>' for r in range(1, rows + 1))
+    parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
+        'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook {ns} xmlns:r="{rel}"><sheets><sheet name="S" sheetId="1" r:id="rId1"/>'
+        "</sheets></workbook>",
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f"<worksheet {ns}><sheetData>{cells}</sheetData></worksheet>",
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, text in parts.items():
+            dst.writestr(name, text)
+        dst.writestr("xl/sharedStrings.xml", f"<sst {ns}>".encode() + shared + b"</sst>")
+    return out.getvalue()
+
+
+def xlsx_one_string_many_cells() -> bytes:
+    """One 20 MB shared string referenced by 60 cells: 1.2 GB of text once the cells are read."""
+    return _xlsx_shared(60, b"<si><t>" + b"a" * (20 << 20) + b"</t></si>")
+
+
+def xlsx_many_tiny_strings() -> bytes:
+    """Two million empty shared strings (a 26 MB part, 100 KB packed): a slow, fat string table."""
+    return _xlsx_shared(1, b"<si><t/></si>" * 2_000_000)
+
+
+def xlsx_style_records() -> bytes:
+    """styles.xml with 300,000 cell formats (openpyxl keeps ~225 bytes of objects for each)."""
+    def change(xml: bytes) -> bytes:
+        start = xml.index(b"<cellXfs")
+        end = xml.index(b"</cellXfs>") + len(b"</cellXfs>")
+        return xml[:start] + b"<cellXfs>" + b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>' * 300_000 \
+            + b"</cellXfs>" + xml[end:]
+
+    return _rewrite(_xlsx({"A1": 1}), "xl/styles.xml", change)
+
+
+def xlsx_many_sheets() -> bytes:
+    """workbook.xml declaring 20,000 sheets (the attacker's 3 million took 2.7 GB)."""
+    def change(xml: bytes) -> bytes:
+        start = xml.index(b"<sheets>")
+        end = xml.index(b"</sheets>") + len(b"</sheets>")
+        sheets = b"".join(b'<sheet name="S%d" sheetId="%d" r:id="rId1"/>' % (i, i + 1) for i in range(20_000))
+        return xml[:start] + b'<sheets xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">' + sheets + b"</sheets>" + xml[end:]
+
+    return _rewrite(_xlsx({"A1": 1}), "xl/workbook.xml", change)
+
+
+def json_long_integer() -> bytes:
+    """A 5,000-digit integer (Python refuses to convert more than 4,300 digits)."""
+    return b'[{"id": 1, "n": ' + b"9" * 5000 + b"}]"
+
+
+def json_long_integer_deep_in_a_record() -> bytes:
+    return b'{"rows": [{"a": {"b": [' + b"1" * 100_000 + b"]}}]}"
+
+
+def jsonl_long_integer() -> bytes:
+    return b'{"id": 1}\n{"id": ' + b"7" * 4301 + b"}\n"
+
+
 def json_deep_array() -> bytes:
     return b"[" * 200_000 + b"]" * 200_000
 
@@ -242,7 +317,14 @@ BOMBS = [
     (xlsx_far_cell, "far.xlsx", "declares 1,048,576 rows x 16,384 columns"),
     (xlsx_lying_dimension, "lying.xlsx", "holds more than 10,000,000 cells"),
     (xlsx_shared_strings, "strings.xlsx", "expands to"),
+    (xlsx_one_string_many_cells, "one-string.xlsx", "holds more than 64 MB of text"),
+    (xlsx_many_tiny_strings, "tiny-strings.xlsx", "shared strings taking more than 64 MB"),
+    (xlsx_style_records, "styles.xlsx", "more than 200,000 style records"),
+    (xlsx_many_sheets, "sheets.xlsx", "more than 10,000 sheets"),
     (json_deep_array, "deep.json", "more than 64 levels"),
+    (json_long_integer, "long-int.json", "a number with more digits than can be read"),
+    (json_long_integer_deep_in_a_record, "long-int-nested.json", "a number with more digits than can be read"),
+    (jsonl_long_integer, "long-int.jsonl", "a number with more digits than can be read"),
     (json_deep_objects, "deep-objects.json", "more than 64 levels"),
     (json_deep_records, "deep-records.json", "more than 64 levels"),
     (json_lines_deep, "deep.jsonl", "more than 64 levels"),

@@ -123,3 +123,30 @@ def test_model_reply_keeps_its_formatting() -> None:
 def test_plain_reply_is_unchanged() -> None:
     text = "There are 12 rows and 3 columns in sales (price, region, units). Mean price: 4.20."
     assert sanitize_reply(text) == text
+
+
+_PAD = "\n\n" + "lorem ipsum " * 2000  # past the 20,000 characters a reply is parsed to verify it
+LONG_REPLIES = [
+    "`\n\n[click](http://127.0.0.1:9/p) <img src=http://127.0.0.1:9/x.png>\n\n`",
+    "\\`[click](http://127.0.0.1:9/p) <img src=http://127.0.0.1:9/x.png>`",
+    "- `a\n- [click](http://127.0.0.1:9/p) <img src=x>`",
+    "# `a\n[click](http://127.0.0.1:9/p)`",
+    "|a|b|\n|-|-|\n|`x|[click](http://127.0.0.1:9/p) `|",
+    "> ```\n[click](http://127.0.0.1:9/p)\n```",
+    "``` a`b\n[click](http://127.0.0.1:9/p)\n```",
+    "<div>\n`\n</div>\n\n[click](http://127.0.0.1:9/p)`",
+]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+@pytest.mark.parametrize("reply", LONG_REPLIES)
+def test_long_model_reply_loads_nothing(reply: str, where: str) -> None:
+    # Given a hostile reply made too long to verify by a parse (padding before or after it)
+    long_reply = reply + _PAD if where == "after" else _PAD + "\n\n" + reply
+    # When sanitised
+    shown = sanitize_reply(long_reply)
+    # Then no image, no HTML and no link hiding its target survive, and the URL is still visible as text
+    _no_images_or_html(shown)
+    assert "127.0.0.1:9/p" in shown
+    hidden = [t for t in _tokens(shown) if t.type == "link_open"]
+    assert not hidden, f"a link hides its target: {shown[:300]}"

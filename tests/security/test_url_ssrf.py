@@ -180,3 +180,165 @@ def test_allow_private_opens_internal_addresses(internal: int, monkeypatch: pyte
     ds = datasets.import_url(f"http://127.0.0.1:{internal}/secret.csv")
     assert datasets.load_frame(ds.id)["value"].tolist() == [42]
     assert InternalHandler.hits == ["/secret.csv"]
+
+
+# ---------------------------------------------------------------- compressed bodies (decompression bombs)
+
+CHILD_CAP = 1536 * 1024 * 1024  # the importing child may use 1.5 GB of address space; each bomb expands to 2 GB
+
+
+def _zeros_deflate(megabytes: int) -> bytes:
+    """A raw deflate stream of `megabytes` MB of zero bytes, built by hand in milliseconds.
+
+    One fixed-Huffman block: a literal 0, then matches of 258 bytes at distance 1 (13 bits each), so
+    eight matches are exactly 13 bytes and the stream is periodic from its third byte on.
+    """
+    def stream(matches: int) -> bytes:
+        bits = [1, 1, 0] + [int(b) for b in "00110000"] + [int(b) for b in "1100010100000"] * matches + [0] * 7
+        bits += [0] * (-len(bits) % 8)
+        return bytes(sum(bit << i for i, bit in enumerate(bits[k:k + 8])) for k in range(0, len(bits), 8))
+
+    small = stream(16)
+    repeats = megabytes * 1024 * 1024 // (258 * 8)
+    return small[:2] + small[2:15] * repeats + small[2:]
+
+
+def _gzip_member(deflate: bytes) -> bytes:
+    """A gzip member around a raw deflate stream (the trailer is never reached by a capped reader)."""
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + deflate + b"\x00" * 8
+
+
+def _gzip_bomb() -> bytes:
+    return _gzip_member(_zeros_deflate(2048))
+
+
+def _double_gzip_bomb() -> bytes:
+    import gzip
+
+    return gzip.compress(_gzip_bomb(), 9)
+
+
+def _zstd_bomb() -> bytes:
+    import zstandard
+
+    compressor = zstandard.ZstdCompressor(level=3).compressobj()
+    zeros = bytes(64 * 1024 * 1024)
+    return b"".join(compressor.compress(zeros) for _ in range(32)) + compressor.flush()
+
+
+COMPRESSED_BOMBS = [
+    # (id, body, Content-Encoding header values, words of the refusal)
+    ("gzip-gzip-one-header", _double_gzip_bomb, ["gzip, gzip"], "compressed as gzip, gzip"),
+    ("gzip-gzip-two-headers", _double_gzip_bomb, ["gzip", "gzip"], "compressed as gzip, gzip"),
+    ("deflate-gzip", _double_gzip_bomb, ["deflate, gzip"], "compressed as deflate, gzip"),
+    ("zstd", _zstd_bomb, ["zstd"], "compressed as zstd"),
+    ("br", _double_gzip_bomb, ["br"], "compressed as br"),
+    ("gzip-one-layer", _gzip_bomb, ["gzip"], "over the 40 MB limit"),
+    ("x-gzip-one-layer", _gzip_bomb, ["x-gzip"], "over the 40 MB limit"),
+]
+
+
+def _serve(body: bytes, encodings: list[str]) -> tuple[ThreadingHTTPServer, int]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            return
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            for value in encodings:
+                self.send_header("Content-Encoding", value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except OSError:  # the importer hung up after refusing: what the test wants
+                return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+def _import_in_capped_child(url: str, tmp_path: object) -> dict:
+    import json
+    import os
+    import resource
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "MAX_UPLOAD_MB": "40", "URL_ALLOWED_HOSTS": "127.0.0.1", "URL_TIMEOUT_S": "60",
+           "DATA_DIR": str(Path(str(tmp_path)) / "child-data"), "DATABASE_URL": "",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (CHILD_CAP, CHILD_CAP))
+
+    done = subprocess.run([sys.executable, __file__, url], capture_output=True, text=True, env=env,
+                          cwd=str(tmp_path), preexec_fn=cap, timeout=180)
+    assert done.returncode == 0, f"the child died (rc {done.returncode}): {done.stderr[-1500:]}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(("make", "encodings", "words"), [b[1:] for b in COMPRESSED_BOMBS],
+                         ids=[b[0] for b in COMPRESSED_BOMBS])
+def test_compressed_responses_cannot_expand_past_the_size_cap(tmp_path: object, make: object,
+                                                              encodings: list[str], words: str) -> None:
+    # Given a server answering a few kilobytes that expand to 2 GB (stacked, exotic or one layer)
+    server, port = _serve(make(), encodings)  # type: ignore[operator]
+    try:
+        # When a child capped at 1.5 GB imports it
+        outcome = _import_in_capped_child(f"http://127.0.0.1:{port}/zeros.csv", tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Then it is refused with a clear WorkbenchError (no MemoryError) and leaves no dataset and no file
+    assert outcome["workbench"], outcome
+    assert words in outcome["message"], outcome["message"]
+    assert outcome["datasets"] == 0 and outcome["files"] == 0
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_one_layer_of_gzip_or_deflate_is_still_read(encoding: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+    import zlib
+
+    # Given a server that compresses a small CSV although the importer asked for identity
+    body = gzip.compress(SECRET) if encoding == "gzip" else zlib.compress(SECRET)
+    monkeypatch.setenv("URL_ALLOWED_HOSTS", "127.0.0.1")
+    reload_settings()
+    server, port = _serve(body, [encoding])
+    try:
+        # When it is imported, Then the decoded rows arrive
+        ds = datasets.import_url(f"http://127.0.0.1:{port}/secret.csv")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert datasets.load_frame(ds.id)["value"].tolist() == [42]
+
+
+def _child(url: str) -> dict:
+    from core.errors import WorkbenchError
+
+    outcome: dict = {"workbench": False, "message": ""}
+    try:
+        ds = datasets.import_url(url)
+        outcome["rows"] = ds.rows
+    except WorkbenchError as exc:
+        outcome.update(workbench=True, message=str(exc))
+    except Exception as exc:  # reported to the parent, which fails the test
+        outcome.update(error=type(exc).__name__, message=str(exc)[:500])
+    outcome["datasets"] = datasets.count_datasets()
+    outcome["files"] = sum(1 for area in ("datasets", "tmp") for p in storage.area(area).rglob("*") if p.is_file())
+    return outcome
+
+
+if __name__ == "__main__":  # the child: import one URL and print the outcome as JSON
+    import json
+    import logging
+    import sys
+
+    logging.disable(logging.CRITICAL)
+    print(json.dumps(_child(sys.argv[1])))

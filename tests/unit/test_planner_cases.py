@@ -90,7 +90,7 @@ CASES = [
         "sql": 'SELECT "plan", COUNT(*) AS count FROM "customers" GROUP BY 1 ORDER BY count DESC'}),
     ("top 3 cities by average price", "sql_query", {
         "sql": 'SELECT "city", AVG("price") AS "mean_price" FROM "houses" GROUP BY 1 ORDER BY 2 DESC LIMIT 3'}),
-    ("how many distinct cities", "sql_query", {"sql": 'SELECT COUNT(DISTINCT "city") AS distinct_city FROM "houses"'}),
+    ("how many distinct cities", "sql_query", {"sql": 'SELECT COUNT(DISTINCT "city") AS "distinct_city" FROM "houses"'}),
     # pasted SQL
     ("SELECT city, avg(price) FROM houses GROUP BY 1", "sql_query", {
         "sql": "SELECT city, avg(price) FROM houses GROUP BY 1"}),
@@ -359,3 +359,49 @@ def test_a_message_naming_only_columns_offers_the_two_likeliest_readings(sklearn
     assert all(f"- {o}" in reply.text for o in options)
     for option in options:  # and each offered reading is one the planner maps
         assert planner.plan_offline(option, dataset_id=str(sklearn_sets["breast_cancer"].id)), option
+
+
+HOSTILE_COLUMNS = [
+    "z FROM t, read_text('/etc/passwd') --",
+    'price") FROM read_csv(\'/etc/passwd\') --',
+    "x; DROP TABLE t",
+    "k, (SELECT content FROM read_text('/etc/hostname')) AS leak FROM t --",
+    "w FROM t UNION SELECT 31337 --",
+    "q",
+]
+HOSTILE = Schema("33333333-3333-3333-3333-333333333333", "t", {c: "categorical" for c in HOSTILE_COLUMNS})
+
+
+@pytest.mark.parametrize("template", ["how many distinct {c}", "count by {c}", "top 2 {c}"])
+@pytest.mark.parametrize("column", HOSTILE_COLUMNS)
+def test_column_names_never_leave_their_quotes_in_planned_sql(column: str, template: str) -> None:
+    import duckdb
+
+    # Given a dataset whose column names are written as SQL (the attacker's; the planner matches them loosely)
+    calls = planner.plan(planner.context(template.format(c=column), dataset_id=HOSTILE.id, schemas=[HOSTILE]))
+    queries = [c.arguments["sql"] for c in calls if c.name == "sql_query"]
+    # When each planned query runs on a real table of that shape
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (" + ", ".join(f"{duckdb_quote(c)} VARCHAR" for c in HOSTILE_COLUMNS) + ")")
+    row = "(" + ", ".join(["'a'"] * len(HOSTILE_COLUMNS)) + ")"
+    con.execute(f"INSERT INTO t VALUES {row}, {row}")
+    for sql in queries:
+        rows = con.execute(sql).fetchall()
+        # Then it is one query over that table: every name stays an identifier (no UNION row, no file read)
+        assert len(rows) == 1, (sql, rows)
+        assert all("31337" not in str(row) and "root" not in str(row) for row in rows), (sql, rows)
+        assert len(con.description) <= 2 and "leak" not in [d[0] for d in con.description], sql
+    assert con.execute("SELECT count(*) FROM t").fetchone() == (2,)
+
+
+def test_the_attackers_union_column_is_planned_and_stays_quoted() -> None:
+    # Given the message that ran a UNION before the alias was quoted
+    message = "how many distinct " + HOSTILE_COLUMNS[3]
+    calls = planner.plan(planner.context(message, dataset_id=HOSTILE.id, schemas=[HOSTILE]))
+    # Then the planned alias is a quoted identifier
+    assert calls and calls[0].name == "sql_query"
+    assert 'AS "distinct_' in calls[0].arguments["sql"]
+
+
+def duckdb_quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

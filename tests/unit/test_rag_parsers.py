@@ -279,3 +279,51 @@ def test_password_protected_docx_is_refused(tmp_path: Path) -> None:
     # When opened / Then the message says it is password-protected
     with pytest.raises(EncryptedDocument, match="password-protected"):
         open_document(locked)
+
+
+_HEADING = b'<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>h</w:t></w:r></w:p>'
+_PARAGRAPH = b"<w:p><w:r><w:t>x</w:t></w:r></w:p>"
+
+
+def _swollen_docx(path: Path, block: bytes, count: int) -> Path:
+    """A small Word file whose body repeats `block` `count` times (it packs a thousandfold)."""
+    import zipfile
+
+    make_docx(path.with_suffix(".base.docx"), [("Intro", "text")])
+    with zipfile.ZipFile(path.with_suffix(".base.docx")) as src, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                start = data.index(b"<w:body>") + len(b"<w:body>")
+                data = data[:start] + block * count + data[start:]
+            dst.writestr(info.filename, data)
+    return path
+
+
+SWOLLEN = [
+    ("headings.docx", _HEADING, 700_000, "MB of XML, over the 48 MB"),
+    ("paragraphs.docx", _PARAGRAPH, 120_000, "more than 50,000 paragraphs and tables"),
+]
+
+
+@pytest.mark.parametrize(("name", "block", "count", "words"), SWOLLEN, ids=[s[0] for s in SWOLLEN])
+def test_a_small_docx_with_a_huge_body_is_refused_quickly(tmp_path: Path, name: str, block: bytes, count: int,
+                                                          words: str) -> None:
+    import json
+    import subprocess
+    import sys
+
+    # Given a few hundred KB of Word file that holds tens of MB of paragraphs (>100 s to walk before)
+    path = _swollen_docx(tmp_path / name, block, count)
+    assert path.stat().st_size < 2 * 2**20
+    # When a child opens it, with a time limit far below what walking every paragraph took
+    script = ("import json, sys; from pathlib import Path; from core.errors import DocumentError\n"
+              "from core.rag.parsers import open_document\n"
+              "try:\n    open_document(Path(sys.argv[1])); print(json.dumps({'message': ''}))\n"
+              "except DocumentError as exc:\n    print(json.dumps({'message': str(exc)}))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60,
+                          cwd=str(Path(__file__).resolve().parents[2]))
+    # Then it is refused with a DocumentError naming the limit
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert words in json.loads(done.stdout.strip().splitlines()[-1])["message"]
