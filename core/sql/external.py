@@ -148,8 +148,8 @@ def engine_for(url: URL | str, timeout_s: float) -> Engine:
     try:
         return create_engine(url, poolclass=NullPool, connect_args=connect_args(backend(url), timeout_s))
     except ImportError as exc:
-        raise InvalidInput(f"The database driver {url.drivername!r} is not installed here ({exc.name}).",
-                           hint="Write the URL as postgresql://…, mysql://…, mariadb://… or sqlite:///path.") from exc
+        raise ConnectionFailed(f"The driver for {url.get_backend_name()} is not installed.",
+                               hint=f"Install it with: .venv/bin/pip install {exc.name}") from exc
 
 
 def _begin(conn: Connection, backend_name: str, timeout_s: float) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -59,16 +60,25 @@ def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> App:
     raise RuntimeError(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
 
 
+@contextmanager
+def running_app(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[App]:
+    """The app started with `extra_env`, stopped (killed if it lingers) when the block ends."""
+    running = start_app(tmp, extra_env)
+    try:
+        yield running
+    finally:
+        running.proc.terminate()
+        try:
+            running.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            running.proc.kill()
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
     """The app on a free port, embedded mode, its own DATA_DIR."""
-    running = start_app(tmp_path)
-    yield running
-    running.proc.terminate()
-    try:
-        running.proc.wait(10)
-    except subprocess.TimeoutExpired:
-        running.proc.kill()
+    with running_app(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

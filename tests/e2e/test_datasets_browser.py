@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import start_app, upload_dataset, wait_for_app, wait_for_cell
+from tests.e2e.conftest import running_app, upload_dataset, wait_for_app, wait_for_cell
 from tests.integration.test_datasets_url import DataServer
 
 pytestmark = pytest.mark.e2e
@@ -50,10 +50,8 @@ def test_upload_with_delimiter_override_then_export(app, page, tmp_path: Path) -
 @pytest.fixture
 def lan_app(tmp_path: Path):
     """The app of a deployment that allows URL imports from this machine (the test's data server)."""
-    running = start_app(tmp_path, {"URL_ALLOWED_HOSTS": "127.0.0.1"})
-    yield running
-    running.proc.terminate()
-    running.proc.wait(10)
+    with running_app(tmp_path, {"URL_ALLOWED_HOSTS": "127.0.0.1"}) as running:
+        yield running
 
 
 def test_a_url_inside_the_network_is_refused_with_what_to_do(app, page) -> None:

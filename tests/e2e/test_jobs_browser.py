@@ -10,16 +10,14 @@ import pytest
 from core.config import reload_settings
 from core.db import reset_engines, session
 from core.models import Job
-from tests.e2e.conftest import start_app, wait_for_app
+from tests.e2e.conftest import running_app, wait_for_app
 
 
 @pytest.fixture
 def quick_app(tmp_path: Path):
     """The app with a 3 s heartbeat timeout, so its maintenance thread runs every second."""
-    running = start_app(tmp_path, {"JOB_HEARTBEAT_TIMEOUT_S": "3"})
-    yield running
-    running.proc.terminate()
-    running.proc.wait(10)
+    with running_app(tmp_path, {"JOB_HEARTBEAT_TIMEOUT_S": "3"}) as running:
+        yield running
 
 
 def _orphan_job(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> str:

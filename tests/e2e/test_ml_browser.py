@@ -91,5 +91,5 @@ def test_predict_upload_reads_semicolon_latin1_and_refuses_junk(app, page, tmp_p
     wait_for_app(page)
     page.get_by_role("button", name="Predict", exact=True).click()
     # Then a clear message names the problem (no codec error)
-    page.get_by_text("its content looks binary").wait_for(timeout=30_000)
+    page.get_by_text("its content looks binary").wait_for(timeout=60_000)
     assert page.get_by_text("codec").count() == 0

@@ -438,7 +438,7 @@ def test_a_sqlite_file_is_read_and_never_written(tmp_path: Path) -> None:
     ("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", "InvalidInput"),
     ("mysql+mysqldb://root@127.0.0.1/test", "InvalidInput"),
     ("postgresql+asyncpg://x@127.0.0.1/db", "InvalidInput"),
-    ("mssql://x@127.0.0.1:1/db", "InvalidInput"),
+    ("mssql://x@127.0.0.1:1/db", "ConnectionFailed"),  # driver missing: install hint
     ("mysql://root@127.0.0.1:3306/test?charset=nope", "ConnectionFailed"),
     ("mysql://root@127.0.0.1:3306/test?ssl_ca=/nonexistent/ca.pem", "ConnectionFailed"),
     ("postgresql://postgres@127.0.0.1:5432/postgres?sslmode=bogus", "ConnectionFailed"),
