@@ -41,9 +41,7 @@ def read_parquet(path: Path, filename: str, notes: list[str], **options: Any) ->
             return _collect(_decoded(pf.iter_batches(batch_size=BATCH_ROWS), schema), schema, filename)
     except IngestError:
         raise
-    except MemoryError as exc:  # includes ArrowMemoryError: a damaged header asking for an impossible buffer
-        raise _damaged(filename, "Parquet", exc) from exc
-    except ARROW_ERRORS as exc:
+    except (MemoryError, *ARROW_ERRORS) as exc:  # MemoryError: a damaged header asking for an impossible buffer
         raise _damaged(filename, "Parquet", exc) from exc
 
 
@@ -56,9 +54,7 @@ def read_feather(path: Path, filename: str, notes: list[str], **options: Any) ->
             return _collect(_ipc_batches(reader), reader.schema, filename)
     except IngestError:
         raise
-    except MemoryError as exc:  # includes ArrowMemoryError: a damaged header asking for an impossible buffer
-        raise _damaged(filename, "Feather/Arrow", exc) from exc
-    except ARROW_ERRORS as exc:
+    except (MemoryError, *ARROW_ERRORS) as exc:  # MemoryError: a damaged header asking for an impossible buffer
         raise _damaged(filename, "Feather/Arrow", exc) from exc
 
 
