@@ -302,7 +302,10 @@ def predict_section() -> None:
 def _upload_rows() -> pd.DataFrame | None:
     upload = st.file_uploader("Rows to predict (CSV, Excel, JSON or Parquet with the training columns)",
                               key="ml-predict-upload")
-    if upload is None or not st.button("Predict", type="primary", key="ml-predict-run"):
+    if upload is None:
+        return None
+    st.caption(f"Ready to predict {escape_markdown(upload.name)} ({upload.size:,} bytes).")
+    if not st.button("Predict", type="primary", key="ml-predict-run"):
         return None
     return ml.read_rows(upload.getvalue(), upload.name)  # the Datasets page's reader: any delimiter or encoding
 

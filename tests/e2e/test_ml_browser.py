@@ -76,6 +76,7 @@ def test_predict_upload_reads_semicolon_latin1_and_refuses_junk(app, page, tmp_p
     rows = tmp_path / "nouveaux.csv"
     rows.write_bytes("tenure;plan;charges;remarque\n12;pro;40,5;café\n50;basic;61,0;thé\n".encode("latin-1"))
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(rows))
+    page.get_by_text("Ready to predict nouveaux.csv").wait_for(timeout=60_000)
     page.get_by_role("button", name="Predict", exact=True).click()
     # Then both rows are predicted
     page.get_by_role("button", name="Download predictions (CSV)").wait_for(timeout=60_000)
@@ -87,7 +88,7 @@ def test_predict_upload_reads_semicolon_latin1_and_refuses_junk(app, page, tmp_p
     junk = tmp_path / "junk.csv"
     junk.write_bytes(bytes(range(256)) * 40)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(junk))
-    page.get_by_text("junk.csv").wait_for(timeout=30_000)
+    page.get_by_text("Ready to predict junk.csv").wait_for(timeout=60_000)  # the server has the new file
     wait_for_app(page)
     page.get_by_role("button", name="Predict", exact=True).click()
     # Then a clear message names the problem (no codec error)
