@@ -179,22 +179,81 @@ def mcnemar(p: Params) -> Outcome:
     return res, "the paired proportions changed (marginal homogeneity does not hold)"
 
 
-def success_counts(p: Params, series: pd.Series) -> tuple[int, int, str]:
-    """Successes and trials in a binary column; which level counts as success."""
+_TRUE_WORDS = frozenset({"1", "1.0", "true", "t", "yes", "y", "success", "positive", "pos"})
+
+
+def success_level(p: Params, series: pd.Series) -> tuple[Any, str]:
+    """Which value of a binary outcome column counts as a success, compared by meaning, not by its text.
+
+    A 0/1 column stored as int, float or bool, and text such as yes/no, all work with and without success=:
+    success=1 matches 1, 1.0 and True; without it the true level (1, True, "yes") is the success.
+    """
     values = series.dropna()
     levels = sorted(values.unique(), key=lambda v: (str(type(v)), v))
     if p.has("success"):
-        chosen = [lv for lv in levels if str(lv) == str(p.raw["success"])]
+        wanted = p.raw["success"]
+        chosen = [lv for lv in levels if _same_level(lv, wanted)]
         if not chosen:
-            raise InvalidInput(f"success={p.raw['success']!r} is not a value of the column.",
+            raise InvalidInput(f"success={wanted!r} is not a value of column {series.name!r}.",
                                hint=f"Values: {', '.join(map(str, levels[:10]))}.")
-        level = chosen[0]
-    elif len(levels) == 2:
-        level = True if True in levels else levels[1]
-    else:
-        raise StatsError(f"Column {series.name!r} has {len(levels)} distinct values; a binary column is needed.",
-                         hint="Pick a yes/no column, or say which value is a success with success=...")
-    return int((values == level).sum()), len(values), str(level)
+        return chosen[0], str(chosen[0])
+    if len(levels) == 2:
+        truthy = [lv for lv in levels if str(lv).strip().lower() in _TRUE_WORDS]
+        level = truthy[0] if len(truthy) == 1 else levels[1]
+        return level, str(level)
+    if len(levels) == 1 and str(levels[0]).strip().lower() in _TRUE_WORDS | {"0", "0.0", "false", "f", "no", "n"}:
+        level = levels[0] if str(levels[0]).strip().lower() in _TRUE_WORDS else _opposite(levels[0])
+        return level, str(level)
+    raise StatsError(f"Column {series.name!r} has {len(levels)} distinct values; a binary column is needed.",
+                     hint="Pick a yes/no column, or say which value is a success with success=...")
+
+
+def _opposite(level: Any) -> Any:
+    """The success level of a column that holds only failures (all 0, all False or all "no")."""
+    if isinstance(level, bool | np.bool_):
+        return True
+    if isinstance(level, int | float | np.integer | np.floating):
+        return 1
+    return {"false": "true", "f": "t", "no": "yes", "n": "y"}.get(str(level).strip().lower(), "1")
+
+
+def _same_level(level: Any, wanted: Any) -> bool:
+    if str(level) == str(wanted):
+        return True
+    number = _as_number(wanted)
+    if number is not None and isinstance(level, bool | int | float | np.bool_ | np.integer | np.floating):
+        return float(level) == number
+    return str(level).strip().lower() == str(wanted).strip().lower()
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool | np.bool_):
+        return float(value)
+    text = str(value).strip().lower()
+    if text in {"true", "false"}:
+        return 1.0 if text == "true" else 0.0
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def is_success(values: pd.Series, level: Any) -> np.ndarray:
+    """True where a value equals the success level (values of one column share its type)."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        number = _as_number(level)
+        if number is not None:
+            return (values.astype(float) == number).to_numpy()
+    text = values.astype(str)
+    exact = text == str(level)
+    return (exact | (text.str.strip().str.lower() == str(level).strip().lower())).to_numpy()
+
+
+def success_counts(p: Params, series: pd.Series) -> tuple[int, int, str]:
+    """Successes and trials in a binary column; which level counts as success."""
+    values = series.dropna()
+    level, name = success_level(p, series)
+    return int(is_success(values, level).sum()), len(values), name
 
 
 def binomial(p: Params) -> Outcome:
@@ -204,6 +263,8 @@ def binomial(p: Params) -> Outcome:
             raise InvalidInput("binomial needs table=[successes, failures].", hint="Example: table=[682, 243].")
         check_counts(counts, p.test)
         x, n, level = int(counts[0]), int(counts.sum()), "success"
+    elif p.has("successes") or p.has("trials"):
+        x, n, level = _successes_of_trials(p)
     else:
         x, n, level = success_counts(p, p.data()[p.column("value")])
     p0 = p.number("p", 0.5)
@@ -227,6 +288,17 @@ def binomial(p: Params) -> Outcome:
     return res, f"the probability of success {rel} {p0:g}"
 
 
+def _successes_of_trials(p: Params) -> tuple[int, int, str]:
+    """binomial(successes=x, trials=n), as R's binom.test(x, n)."""
+    p.need("successes", "trials")
+    x, n = p.number("successes", 0), p.number("trials", 0)
+    if not (x.is_integer() and n.is_integer()) or x < 0 or n < 1 or x > n:
+        raise InvalidInput(f"successes and trials must be whole counts with 0 <= successes <= trials and trials >= 1, "
+                           f"not successes={p.raw['successes']!r}, trials={p.raw['trials']!r}.",
+                           hint="Example: successes=682, trials=925.")
+    return int(x), int(n), "success"
+
+
 def _prop_counts(p: Params) -> tuple[np.ndarray, np.ndarray, list[str]]:
     if p.has("table"):
         arr = np.asarray(p.raw["table"], dtype=float)
@@ -239,13 +311,13 @@ def _prop_counts(p: Params) -> tuple[np.ndarray, np.ndarray, list[str]]:
     frame = p.data()
     value, group = p.column("value"), p.column("group")
     labels = sorted(frame[group].dropna().unique(), key=str)
-    _, _, level = success_counts(p, frame[value])
+    level, _ = success_level(p, frame[value])
     x, n = [], []
     for lab in labels:
         part = frame.loc[frame[group] == lab, value].dropna()
         if part.empty:
             raise StatsError(f"Group {lab!r} of {group!r} is empty.")
-        x.append(int((part.astype(str) == level).sum()))
+        x.append(int(is_success(part, level).sum()))
         n.append(len(part))
     if len(labels) < 2:
         raise StatsError(f"proportions compares groups, but column {group!r} has only one group.",

@@ -17,7 +17,7 @@ from core.errors import InvalidInput, StatsError
 from core.stats.result import ALTERNATIVES
 
 PARAMETERS = ("value", "group", "x", "y", "table", "alternative", "mu", "p", "equal_var", "alpha",
-              "formula", "success", "conf_level")
+              "formula", "success", "successes", "trials", "conf_level")
 MAX_GROUPS = 50
 
 

@@ -66,7 +66,7 @@ _SPECS = [
     TestSpec("mcnemar", "McNemar (paired proportions)", "contingency",
              "run_test('mcnemar', df, x='before', y='after') or table=[[a, b], [c, d]]", categorical.mcnemar),
     TestSpec("binomial", "Exact binomial test", "binary",
-             "run_test('binomial', df, value='converted', p=0.5) or table=[successes, failures]", categorical.binomial),
+             "run_test('binomial', df, value='converted', p=0.5), successes=682, trials=925 or table=[successes, failures]", categorical.binomial),
     TestSpec("proportions", "Test of proportions (A/B)", "binary",
              "run_test('proportions', df, value='converted', group='variant') or table=[[succ, fail], ...]",
              categorical.proportions),
@@ -111,7 +111,8 @@ def run_test(name: str, data: Any = None, **params: Any) -> TestResult:
     """Run a hypothesis test by name on a DataFrame (or a dataset id/name, or data=None with table=...).
 
     Parameters: value, group, x, y, table, alternative ('two-sided', 'less', 'greater'), mu, p,
-    equal_var, alpha (default 0.05), plus formula (anova), success (binary tests), correct, conf_level.
+    equal_var, alpha (default 0.05), plus formula (anova), success (binary tests), successes and trials (binomial, as R's
+    binom.test(x, n)), correct, conf_level.
     Raises InvalidInput for bad parameters and StatsError for data a test cannot use.
     """
     spec = get_spec(name)
