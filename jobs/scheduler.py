@@ -66,13 +66,9 @@ def start_in_app() -> None:
             log.info("in-app scheduler started (every %s s)", get_settings().scheduler_tick_s)
 
 
-def main() -> None:
-    """`python -m jobs.scheduler`: lead or stand by until SIGTERM/SIGINT."""
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not get_settings().redis_url:
-        raise SystemExit("REDIS_URL is not set: the scheduler service enqueues into Redis "
-                         "(in embedded mode the app runs the schedules itself).")
-    leader = Leadership()
+def serve(leader: Leadership | None = None) -> None:
+    """Run the rounds in this thread until SIGTERM/SIGINT, then give the lock back."""
+    leader = leader or Leadership()
     scheduler = build(BlockingScheduler(timezone="UTC"), leader)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -86,6 +82,15 @@ def main() -> None:
     finally:
         leader.release()
         log.info("scheduler stopped")
+
+
+def main() -> None:
+    """`python -m jobs.scheduler`: lead or stand by until SIGTERM/SIGINT."""
+    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not get_settings().redis_url:
+        raise SystemExit("REDIS_URL is not set: the scheduler service enqueues into Redis "
+                         "(in embedded mode the app runs the schedules itself).")
+    serve()
 
 
 if __name__ == "__main__":
