@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -46,22 +47,33 @@ def one_round(leader: Leadership) -> int:
     return len(fired)
 
 
-def build(scheduler: BaseScheduler, leader: Leadership) -> BaseScheduler:
+def build(scheduler: BaseScheduler, leader: Leadership, *,
+          round_fn: Callable[[Leadership], int] = one_round) -> BaseScheduler:
     """Add the round to an APScheduler scheduler: every SCHEDULER_TICK_S, the first one at once."""
     every = IntervalTrigger(seconds=get_settings().scheduler_tick_s, timezone="UTC")
-    scheduler.add_job(one_round, every, args=[leader], id="workbench-schedules", max_instances=1, coalesce=True,
+    scheduler.add_job(round_fn, every, args=[leader], id="workbench-schedules", max_instances=1, coalesce=True,
                       next_run_time=utcnow(), misfire_grace_time=None)
     return scheduler
 
 
+def _wanted_in_app() -> bool:
+    settings = get_settings()
+    return settings.embedded and settings.scheduler_in_app
+
+
+def in_app_round(leader: Leadership) -> int:
+    """A round of the in-app scheduler; none once the settings say the app should not schedule."""
+    return one_round(leader) if _wanted_in_app() else 0
+
+
 def start_in_app() -> None:
-    """Embedded mode: run the rounds in a daemon thread of this process, once."""
+    """Embedded mode (and SCHEDULER_IN_APP): run the rounds in a daemon thread of this process, once."""
     global _in_app
-    if not get_settings().embedded:
+    if not _wanted_in_app():
         return
     with _lock:
         if _in_app is None or not _in_app.running:
-            _in_app = build(BackgroundScheduler(daemon=True, timezone="UTC"), Leadership())
+            _in_app = build(BackgroundScheduler(daemon=True, timezone="UTC"), Leadership(), round_fn=in_app_round)
             _in_app.start()
             log.info("in-app scheduler started (every %s s)", get_settings().scheduler_tick_s)
 

@@ -13,7 +13,7 @@ from core.models.schedule import Schedule, ScheduleRun
 from jobs import schedules
 from ui.errors import guard
 from ui.layout import link
-from ui.safe import escape_markdown, sanitize_reply
+from ui.safe import code_span, escape_markdown, sanitize_reply
 
 RUN_ICON = {"queued": "⏳", "running": "🔄", "succeeded": "✅", "failed": "❌"}
 KIND_LABEL = {"dataset.refresh": "Refresh from its source", "dataset.profile": "Re-profile",
@@ -66,8 +66,9 @@ def _card(row: Schedule, last: ScheduleRun | None) -> None:
     info, actions = st.columns([5, 1])
     status = "⏸️ paused" if row.paused else "▶️ active"
     with info:
+        when = f"cron {code_span(row.cron)} ({escape_markdown(row.timezone)})" if row.cron else row.every
         st.markdown(f"**{escape_markdown(KIND_LABEL.get(row.kind, row.kind))}** · {escape_markdown(row.target_label)} · "
-                    f"{escape_markdown(row.every)} · {status}")
+                    f"{when} · {status}")
         st.caption(f"Next run: {_when(None if row.paused else row.next_run_at)} · Last run: "
                    + (f"{RUN_ICON.get(last.status, '')} {last.status} {_when(last.created)}" if last else "never"))
         if last is not None and last.status == "failed" and last.error:

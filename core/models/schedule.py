@@ -49,7 +49,7 @@ class Schedule(SQLModel, table=True):
         """How often it runs, in words."""
         if self.every_minutes:
             return f"every {self.every_minutes} min" if self.every_minutes != 1 else "every minute"
-        return f"cron `{self.cron}` ({self.timezone})"
+        return f"cron {self.cron} ({self.timezone})"
 
 
 class ScheduleRun(SQLModel, table=True):
