@@ -27,6 +27,7 @@ from core.schedules.leader import Leadership
 from jobs import schedules
 
 log = logging.getLogger(__name__)
+logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not a line per round
 
 _in_app: BackgroundScheduler | None = None
 _lock = threading.Lock()

@@ -19,6 +19,7 @@ from sqlmodel import func, select
 
 from core.db import as_uuid, session, utcnow
 from core.errors import InvalidInput, NotFound
+from core.models.job import Job
 from core.models.schedule import RunStatus, Schedule, ScheduleRun
 from core.schedules import triggers
 from core.schedules.kinds import get_kind
@@ -127,8 +128,9 @@ def history(ref: uuid.UUID | str, *, limit: int = 50) -> list[ScheduleRun]:
     """The runs of a schedule, newest first."""
     row = get_schedule(ref)
     with session() as s:
-        return list(s.exec(select(ScheduleRun).where(ScheduleRun.schedule_id == row.id)
+        runs = list(s.exec(select(ScheduleRun).where(ScheduleRun.schedule_id == row.id)
                            .order_by(ScheduleRun.created.desc()).limit(limit)).all())
+    return _settled(runs)
 
 
 def last_runs() -> dict[uuid.UUID, ScheduleRun]:
@@ -138,7 +140,23 @@ def last_runs() -> dict[uuid.UUID, ScheduleRun]:
     query = select(ScheduleRun).join(newest, (ScheduleRun.schedule_id == newest.c.schedule_id)
                                      & (ScheduleRun.created == newest.c.at))
     with session() as s:
-        return {run.schedule_id: run for run in s.exec(query).all()}
+        runs = list(s.exec(query).all())
+    return {run.schedule_id: run for run in _settled(runs)}
+
+
+def _settled(runs: list[ScheduleRun]) -> list[ScheduleRun]:
+    """Runs whose job ended without recording the run (cancelled before it started, worker lost) are
+    marked failed with the job's reason, so they do not show as running forever."""
+    waiting = {r.job_id: r for r in runs if not RunStatus(r.status).finished and r.job_id is not None}
+    if not waiting:
+        return runs
+    with session() as s:
+        ended = [j for j in s.exec(select(Job).where(Job.id.in_(list(waiting)))).all() if j.state.finished]
+    for job in ended:
+        run = waiting[job.id]
+        run.status, run.error = RunStatus.failed, job.error or f"Its job was {job.status} before the run finished."
+        finish_run(run.id, error=run.error)
+    return runs
 
 
 def due(now: datetime) -> list[Slot]:

@@ -27,12 +27,6 @@ def _create(at: AppTest, *, how: str, every: int = 60, cron: str = "0 6 * * *", 
     return at.button[0].click().run()  # the form's submit button
 
 
-def test_without_datasets_the_page_points_to_the_datasets_page() -> None:
-    at = page().run()
-    assert not at.exception
-    assert any("Import a dataset first" in i.value for i in at.info)
-
-
 def test_create_refuses_bad_input_with_clear_messages_then_saves_and_acts(csv_file: Path) -> None:
     datasets.ingest_file(csv_file, name="sales")
     at = page().run()
@@ -60,11 +54,21 @@ def test_create_refuses_bad_input_with_clear_messages_then_saves_and_acts(csv_fi
     assert schedules.list_schedules() == [] and not at.exception
 
 
-def test_home_shows_a_banner_when_a_refresh_failed() -> None:
+def test_a_failed_refresh_keeps_its_history_is_flagged_on_home_and_shown_on_the_jobs_page() -> None:
+    # Given a dataset from Kaggle whose credentials are gone, and a schedule that refreshes it
     ds = store_table(pa.table({"a": [1, 2]}), name="kaggle_data", source="kaggle", source_detail="owner/data/f.csv")
-    schedules.run_now(schedules.create("dataset.refresh", ds.id, every_minutes=60).id)
+    s = schedules.create("dataset.refresh", ds.id, every_minutes=60)
+    # When it runs, Then the run fails with the reason and the schedule keeps it in its history
+    job = schedules.run_now(s.id)
     jobs.wait_idle(30)
+    (run,) = schedules.history(s.id)
+    assert jobs.get_job(job.id).status == "failed" and run.status == "failed"
+    assert "Kaggle credentials are missing" in run.error and datasets.get_dataset(ds.id).version == 1
+    # And Home shows a banner, and the Jobs page says the job was started by a schedule
     at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60).run()
     assert not at.exception
     banner = [w.value for w in at.warning]
     assert any("kaggle_data" in w and "failed" in w and "Kaggle credentials are missing" in w for w in banner), banner
+    at = AppTest.from_file(str(ROOT / "pages" / "8_Jobs.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("Started by a schedule" in c.value for c in at.caption)

@@ -7,6 +7,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from core import connections, datasets
@@ -32,6 +33,8 @@ def ds(csv_file: Path):
     ({"every_minutes": -5}, "too short"),
     ({"every_minutes": 0.5}, "whole number"),
     ({"every_minutes": True}, "whole number"),
+    ({"every_minutes": "5; DROP TABLE schedule"}, "whole number"),
+    ({"cron": "* * * * * " * 40}, "too long"),
     ({"every_minutes": 10**9}, "too long"),
     ({}, "either a cron expression or an interval"),
     ({"cron": "* * * * *", "every_minutes": 5}, "either a cron expression or an interval"),
@@ -134,20 +137,10 @@ def test_database_refresh_makes_a_version_only_when_the_content_changed(tmp_path
     assert len(datasets.versions.history(ds.id)) == 2
 
 
-def test_refresh_without_credentials_fails_with_the_reason_and_keeps_history(monkeypatch: pytest.MonkeyPatch) -> None:
-    table = __import__("pyarrow").table({"a": [1, 2]})
+def test_refresh_without_credentials_fails_with_the_reason_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = pa.table({"a": [1, 2]})
     kaggle = store_table(table, name="k", source="kaggle", source_detail="owner/data/file.csv")
-    s = schedules.create("dataset.refresh", kaggle.id, every_minutes=60)
-    job = schedules.run_now(s.id)
-    from jobs import get_job, wait_idle
-
-    wait_idle(30)
-    assert get_job(job.id).status == "failed"
-    (run,) = schedules.history(s.id)
-    assert run.status == "failed" and "Kaggle credentials are missing" in run.error
-    assert datasets.get_dataset(kaggle.id).version == 1
-    assert schedules.attention()[0][1].id == run.id  # Home flags it
-    with pytest.raises(IngestError, match="credentials"):
+    with pytest.raises(IngestError, match="Kaggle credentials are missing"):
         schedules.refresh_dataset(kaggle.id)
     conn = connections.save_connection("gone", "mysql", host="db.invalid", database="shop", user="u",
                                        password_env="GONE_DB_PASSWORD")
@@ -155,3 +148,20 @@ def test_refresh_without_credentials_fails_with_the_reason_and_keeps_history(mon
     mysql = store_table(table, name="m", source="database", source_detail=f"mysql://db.invalid/shop table {conn.name}")
     with pytest.raises(ConnectionFailed, match=r"\$GONE_DB_PASSWORD, which is not set"):
         schedules.refresh_dataset(mysql.id)
+    connections.delete_connection(conn.id)
+    with pytest.raises(NotFound, match="no longer exists"):
+        schedules.refresh_dataset(mysql.id)
+    assert [datasets.get_dataset(d.id).version for d in (kaggle, mysql)] == [1, 1]
+
+
+def test_a_run_whose_job_was_cancelled_before_it_started_shows_as_failed(ds) -> None:
+    s = schedules.create("dataset.profile", ds.id, every_minutes=1)
+    (job,) = schedules.tick(triggers.as_utc(s.created) + timedelta(minutes=1, seconds=1))
+    from jobs import store
+
+    store.request_cancel(job.id)  # as the Jobs page's Cancel does; the handler never runs if it wins the race
+    from jobs import wait_idle
+
+    wait_idle(30)
+    (run,) = schedules.history(s.id)
+    assert run.status == "failed" and "cancel" in run.error
