@@ -6,6 +6,7 @@ from core import activity
 from ui.errors import guard
 from ui.layout import link, page_setup
 from ui.safe import sanitize_reply
+from ui.schedules_view import home_banner
 
 page_setup("Home", "🏠")
 st.title("Data-science workbench")
@@ -13,6 +14,7 @@ st.caption("Import data, explore it, test hypotheses, query it with SQL, train m
            "and ask the assistant in the sidebar on any page.")
 
 with guard():
+    home_banner()
     counts = activity.summary()
     cols = st.columns(6)
     cols[0].metric("Datasets", counts.datasets)
@@ -26,7 +28,8 @@ with guard():
     actions = [("pages/1_Datasets.py", "Import a dataset", "📁"), ("pages/2_Visualize.py", "Build a chart", "📈"),
                ("pages/3_Analyze.py", "Test a hypothesis or run SQL", "🧪"), ("pages/4_Models.py", "Train a model", "🤖"),
                ("pages/5_Documents.py", "Ask your documents", "📄"), ("pages/6_Assistant.py", "Talk to the assistant", "💬"),
-               ("pages/8_Jobs.py", "Follow background jobs", "⚙️"), ("pages/9_Settings.py", "Check the system", "🩺")]
+               ("pages/8_Jobs.py", "Follow background jobs", "⚙️"), ("pages/8_Schedules.py", "Schedule refreshes", "⏰"),
+               ("pages/9_Settings.py", "Check the system", "🩺")]
     grid = st.columns(4)
     for i, (page, label, icon) in enumerate(actions):
         with grid[i % 4]:

@@ -11,7 +11,7 @@ THREADS ?= 2
 # Streamlit's upload box limit follows the MAX_UPLOAD_MB setting (environment or .env), read when the app starts.
 UPLOAD_MB = $$($(BIN)/python -c 'from core.config import get_settings; print(get_settings().max_upload_mb)')
 
-.PHONY: run dev test worker bench lint docs migrate install chromium clean
+.PHONY: run dev test worker scheduler bench lint docs migrate install chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ dev: migrate
 
 worker: migrate
 	$(BIN)/dramatiq jobs.worker --processes $(WORKERS) --threads $(THREADS) --queues default ml_tasks analysis_tasks
+
+# Enqueues scheduled runs (needs Redis); two may run, an advisory lock elects one. Embedded mode runs it in the app.
+scheduler: migrate
+	$(BIN)/python -m jobs.scheduler
 
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)

@@ -122,6 +122,14 @@ class Settings(BaseSettings):
         3, description="How often a job whose queue message was lost is queued again before it is marked failed."
     )
     worker_threads: int = Field(2, description="Threads of the in-process worker in embedded mode.")
+    scheduler_in_app: bool = Field(
+        True, description="Embedded mode (no REDIS_URL): run the schedules inside the app process. "
+        "Deployed mode ignores it: the `scheduler` service runs them."
+    )
+    scheduler_tick_s: float = Field(
+        15.0, gt=0, le=600,
+        description="Seconds between scheduler rounds (each enqueues the scheduled runs that are due)."
+    )
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR.")
     model_signing_key: SecretStr | None = Field(
         None,

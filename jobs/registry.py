@@ -52,7 +52,10 @@ def load_tasks() -> None:
 
 
 def get_task(kind: str) -> Task:
-    load_tasks()
+    """The task of `kind`; every task module is imported only when it is not registered yet (the
+    heavy ones pull in torch and friends, which a process that submits one kind need not pay for)."""
+    if kind not in _TASKS:
+        load_tasks()
     if kind not in _TASKS:
         raise InvalidInput(f"Unknown job kind {kind!r}.", hint=f"Known kinds: {', '.join(sorted(_TASKS))}")
     return _TASKS[kind]

@@ -39,6 +39,7 @@ def workbench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
                  "SERPAPI_API_KEY", "KAGGLE_USERNAME", "KAGGLE_KEY"):
         monkeypatch.setenv(name, "")
     monkeypatch.setenv("JOB_HEARTBEAT_TIMEOUT_S", "120")
+    monkeypatch.setenv("SCHEDULER_IN_APP", "false")  # AppTests must not start a scheduler thread in pytest
     monkeypatch.setenv("MODEL_KEY_FILE", str(tmp_path / "keys" / "model-signing.key"))  # outside DATA_DIR
     monkeypatch.chdir(tmp_path)  # keeps a developer's .env out of the tests
     reload_settings()

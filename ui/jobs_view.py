@@ -39,6 +39,8 @@ def _card(job: Job) -> None:
         st.markdown(f"{STATUS_ICON.get(job.shown_status, '')} **{escape_markdown(job.title or job.kind)}** · `{job.kind}` · "
                     f"{job.shown_status} · created {job.created:%Y-%m-%d %H:%M:%S} · "
                     f"took {format_duration(job.duration_s)} · attempts {job.attempts}")
+        if job.params.get("schedule_id"):
+            st.caption("⏰ Started by a schedule (see the Schedules page for its history)")
         st.progress(min(max(job.progress, 0.0), 1.0), text=job.message or job.status)
         if job.error:
             st.error(sanitize_reply(job.error))

@@ -17,6 +17,9 @@ def _start_services(_data_dir: str, _db: str, _redis: str) -> bool:
 
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jobs.ensure_started()
+    from jobs import scheduler
+
+    scheduler.start_in_app()  # embedded mode only: the schedules fire from this process
     return True
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -75,13 +77,23 @@ def import_url(url: str, *, name: str | None = None, **options: object) -> Datas
     allow them; see `core.datasets.download`.
     """
     url = check_url(url)
-    tmp = storage.area("tmp") / f"url-{uuid.uuid4().hex}"
-    try:
-        filename, _ctype = download(url, tmp)
-        if tmp.stat().st_size == 0:
-            raise IngestError(f"{url} answered with an empty body.", hint="Check the link.")
+    with fetched_url(url) as (tmp, filename):
         return ingest_file(tmp, name=name or default_name(filename), filename=filename, source="url",
                            source_detail=url, **options)
+
+
+@contextmanager
+def fetched_url(url: str) -> Iterator[tuple[Path, str]]:
+    """Download `url` into DATA_DIR/tmp and yield (file, file name); the file is removed afterwards.
+
+    Refused addresses, HTML and empty bodies raise (see `download`); a scheduled refresh reads the
+    same bytes an import would."""
+    tmp = storage.area("tmp") / f"url-{uuid.uuid4().hex}"
+    try:
+        filename, _ctype = download(check_url(url), tmp)
+        if tmp.stat().st_size == 0:
+            raise IngestError(f"{url} answered with an empty body.", hint="Check the link.")
+        yield tmp, filename
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -159,6 +171,14 @@ def import_kaggle(slug: str, *, file: str | None = None, name: str | None = None
             raise InvalidInput(f"The Kaggle dataset {slug} has {len(files)} files: {', '.join(files[:15])}.",
                                hint="Choose which file to import.")
         file = files[0]
+    with fetched_kaggle_file(slug, file) as got:
+        return ingest_file(got, name=name or default_name(file), filename=got.name, source="kaggle",
+                           source_detail=f"{slug}/{file}", **options)
+
+
+@contextmanager
+def fetched_kaggle_file(slug: str, file: str) -> Iterator[Path]:
+    """Download one file of a Kaggle dataset into DATA_DIR/tmp and yield it; removed afterwards."""
     api = _kaggle_api()
     folder = storage.area("tmp") / f"kaggle-{uuid.uuid4().hex}"
     try:
@@ -166,8 +186,6 @@ def import_kaggle(slug: str, *, file: str | None = None, name: str | None = None
         downloaded = [p for p in folder.rglob("*") if p.is_file()]
         if not downloaded:
             raise IngestError(f"Kaggle sent nothing for {slug}/{file}.", hint="Try again later.")
-        got = downloaded[0]
-        return ingest_file(got, name=name or default_name(file), filename=got.name, source="kaggle",
-                           source_detail=f"{slug}/{file}", **options)
+        yield downloaded[0]
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -16,17 +16,17 @@ def compose() -> dict:
 
 def test_services_are_the_deployed_mode() -> None:
     services = compose()["services"]
-    assert {"postgres", "redis", "chroma", "app", "worker", "migrate"} <= set(services)
-    assert not any("scheduler" in name for name in services)
+    assert {"postgres", "redis", "chroma", "app", "worker", "migrate", "scheduler"} <= set(services)
+    assert services["scheduler"]["command"] == ["python", "-m", "jobs.scheduler"]
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
 
 
 def test_long_running_services_have_healthchecks_and_wait_on_healthy_dependencies() -> None:
     services = compose()["services"]
-    for name in ("postgres", "redis", "chroma", "app", "worker"):
+    for name in ("postgres", "redis", "chroma", "app", "worker", "scheduler"):
         assert "test" in services[name]["healthcheck"], name
-    for name in ("app", "worker"):
+    for name in ("app", "worker", "scheduler"):
         deps = services[name]["depends_on"]
         assert deps["postgres"]["condition"] == "service_healthy"
         assert deps["redis"]["condition"] == "service_healthy"
