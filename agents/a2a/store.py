@@ -1,0 +1,131 @@
+"""The A2A task store in our database (`A2ATask`): a task outlives a server restart, on SQLite or PostgreSQL.
+
+Each store serves one agent and scopes every read to the caller (the token's principal), so one
+client never sees, cancels or resumes another's tasks. The whole Task is kept as its protobuf JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+from a2a.server.context import ServerCallContext
+from a2a.server.tasks import TaskStore
+from a2a.types.a2a_pb2 import ListTasksRequest, ListTasksResponse, Task, TaskState
+from a2a.utils.constants import DEFAULT_LIST_TASKS_PAGE_SIZE
+from a2a.utils.errors import InvalidParamsError
+from google.protobuf.json_format import MessageToDict, ParseDict
+from sqlmodel import func, select
+
+from core.db import session, utcnow
+from core.models.protocols import A2ATask
+
+
+def owner_of(context: ServerCallContext) -> str:
+    """The owner key the guard put on the request (a token's principal, or 'local')."""
+    return context.user.user_name or "local"
+
+
+def _stamp(task: Task) -> datetime:
+    if task.status.HasField("timestamp"):
+        return task.status.timestamp.ToDatetime(tzinfo=UTC)
+    return utcnow()
+
+
+def _meta(task: Task, key: str) -> str | None:
+    value = task.metadata.fields.get(key)
+    return value.string_value if value is not None and value.string_value else None
+
+
+class DbTaskStore(TaskStore):
+    """TaskStore over the `a2a_task` table for one agent (its key in `agent`)."""
+
+    def __init__(self, agent: str) -> None:
+        self.agent = agent
+
+    async def save(self, task: Task, context: ServerCallContext) -> None:
+        await anyio.to_thread.run_sync(self._save, task, owner_of(context))
+
+    def _save(self, task: Task, owner: str) -> None:
+        with session() as s:
+            row = s.get(A2ATask, task.id)
+            if row is None:
+                row = A2ATask(id=task.id, owner=owner, agent=self.agent)
+            elif row.owner != owner or row.agent != self.agent:
+                raise InvalidParamsError(message=f"Task {task.id} belongs to another caller or agent.")
+            row.context_id, row.state = task.context_id, TaskState.Name(task.status.state)
+            row.job_id, row.last_updated = _meta(task, "job_id"), _stamp(task)
+            row.task = MessageToDict(task)
+            s.add(row)
+
+    async def get(self, task_id: str, context: ServerCallContext) -> Task | None:
+        return await anyio.to_thread.run_sync(self._get, task_id, owner_of(context))
+
+    def _get(self, task_id: str, owner: str) -> Task | None:
+        with session() as s:
+            row = s.get(A2ATask, task_id)
+        if row is None or row.owner != owner or row.agent != self.agent:
+            return None
+        return ParseDict(row.task, Task(), ignore_unknown_fields=True)
+
+    async def list(self, params: ListTasksRequest, context: ServerCallContext) -> ListTasksResponse:
+        return await anyio.to_thread.run_sync(self._list, params, owner_of(context))
+
+    def _list(self, params: ListTasksRequest, owner: str) -> ListTasksResponse:
+        query = select(A2ATask).where(A2ATask.owner == owner, A2ATask.agent == self.agent)
+        if params.context_id:
+            query = query.where(A2ATask.context_id == params.context_id)
+        if params.status:
+            query = query.where(A2ATask.state == TaskState.Name(params.status))
+        if params.HasField("status_timestamp_after"):
+            query = query.where(A2ATask.last_updated >= params.status_timestamp_after.ToDatetime(tzinfo=UTC))
+        offset, size = _decode(params.page_token), params.page_size or DEFAULT_LIST_TASKS_PAGE_SIZE
+        with session() as s:
+            total = s.exec(select(func.count()).select_from(query.subquery())).one()
+            rows = s.exec(query.order_by(A2ATask.last_updated.desc(), A2ATask.id.desc())
+                          .offset(offset).limit(size)).all()
+        more = offset + len(rows) < total
+        return ListTasksResponse(tasks=[ParseDict(r.task, Task(), ignore_unknown_fields=True) for r in rows],
+                                 total_size=total, page_size=size,
+                                 next_page_token=_encode(offset + len(rows)) if more else "")
+
+    async def delete(self, task_id: str, context: ServerCallContext) -> None:
+        await anyio.to_thread.run_sync(self._delete, task_id, owner_of(context))
+
+    def _delete(self, task_id: str, owner: str) -> None:
+        with session() as s:
+            row = s.get(A2ATask, task_id)
+            if row is not None and row.owner == owner and row.agent == self.agent:
+                s.delete(row)
+
+
+def _encode(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _decode(token: str) -> int:
+    if not token:
+        return 0
+    try:
+        kind, _, number = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        offset = int(number)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidParamsError(message="Invalid page token: pass back the nextPageToken of a ListTasks reply.") \
+            from exc
+    if kind != "offset" or offset < 0:
+        raise InvalidParamsError(message="Invalid page token: pass back the nextPageToken of a ListTasks reply.")
+    return offset
+
+
+def conversation_of(context_id: str, owner: str) -> str | None:
+    """The workbench conversation an A2A context continues (from its latest task), if any."""
+    with session() as s:
+        rows = s.exec(select(A2ATask).where(A2ATask.context_id == context_id, A2ATask.owner == owner)
+                      .order_by(A2ATask.last_updated.desc()).limit(5)).all()
+    for row in rows:
+        value: Any = (row.task.get("metadata") or {}).get("conversation_id")
+        if isinstance(value, str) and value:
+            return value
+    return None
