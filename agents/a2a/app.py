@@ -27,7 +27,7 @@ from starlette.routing import Mount
 from agents.a2a.cards import WORKBENCH, agent_path, cards
 from agents.a2a.executor import WorkbenchExecutor, cancel_job
 from agents.a2a.store import DbTaskStore
-from agents.http_guard import Guard, host_name
+from agents.http_guard import WILDCARD_BINDS, Guard, host_name
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ async def _error(send: Any, status: int, code: int, message: str) -> None:
 def build_app(*, host: str, port: int, required: bool, public_url: str = "", extra_hosts: list[str] | None = None,
               max_request_kb: int = 1024) -> Starlette:
     """The Starlette app serving the seven agents; `required`: whether requests need a bearer token."""
-    base = public_url.rstrip("/") or f"http://{host_name(host if host not in ('0.0.0.0', '::') else '127.0.0.1')}:{port}"
+    base = public_url.rstrip("/") or f"http://{host_name(host if host not in WILDCARD_BINDS else '127.0.0.1')}:{port}"
     handlers: list[DefaultRequestHandlerV2] = []
     routes: list[Any] = []
     open_paths: list[str] = []

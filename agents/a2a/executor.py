@@ -21,7 +21,7 @@ from a2a.helpers import new_data_part, new_task_from_user_message, new_text_part
 from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
-from a2a.types.a2a_pb2 import Message, Part, Role, TaskState
+from a2a.types.a2a_pb2 import Message, Part, TaskState
 
 from agents import events
 from agents.a2a.cards import PLOTLY_JSON, WORKBENCH

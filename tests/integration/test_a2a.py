@@ -9,8 +9,8 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from a2a.utils.errors import A2AError
 from a2a.types.a2a_pb2 import CancelTaskRequest, GetTaskRequest, ListTasksRequest, SubscribeToTaskRequest, TaskState
+from a2a.utils.errors import A2AError
 from google.protobuf.json_format import MessageToDict
 
 from agents.a2a.cards import PLOTLY_JSON
