@@ -19,12 +19,13 @@ DEFAULT_PORT = 8766
 
 def make_app(host: str, port: int) -> object:
     """The app for a bind, with the settings' tokens, hosts and limits; raises InvalidInput (no token)."""
-    from agents.a2a.app import build_app
     from agents.http_guard import ensure_startable
     from core.config import get_settings
 
     s = get_settings()
-    required = ensure_startable(host, "A2A")
+    required = ensure_startable(host, "A2A")  # before the SDK and the tools load: a refusal is quick
+    from agents.a2a.app import build_app
+
     extra = [h.strip() for h in s.a2a_allowed_hosts.split(",") if h.strip()]
     return build_app(host=host, port=port, required=required, public_url=s.a2a_public_url, extra_hosts=extra,
                      max_request_kb=s.a2a_max_request_kb)

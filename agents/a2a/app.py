@@ -39,6 +39,10 @@ class WorkbenchRequestHandler(DefaultRequestHandlerV2):
     """The SDK's handler, plus job-backed tasks that no live executor follows (the server restarted):
     GetTask brings their state up to date from the job row, CancelTask cancels their job."""
 
+    def __init__(self, *, agent: str, card: Any) -> None:
+        self.store = DbTaskStore(agent)
+        super().__init__(agent_executor=WorkbenchExecutor(agent), task_store=self.store, agent_card=card)
+
     async def _orphan(self, task_id: str, context: ServerCallContext) -> tuple[Task, str] | None:
         task = await self.task_store.get(task_id, context)
         if task is None or task.status.state in TERMINAL_TASK_STATES or "job_id" not in task.metadata.fields:
@@ -127,12 +131,11 @@ def build_app(*, host: str, port: int, required: bool, public_url: str = "", ext
               max_request_kb: int = 1024) -> Starlette:
     """The Starlette app serving the seven agents; `required`: whether requests need a bearer token."""
     base = public_url.rstrip("/") or f"http://{host_name(host if host not in WILDCARD_BINDS else '127.0.0.1')}:{port}"
-    handlers: list[DefaultRequestHandlerV2] = []
+    handlers: list[WorkbenchRequestHandler] = []
     routes: list[Any] = []
     open_paths: list[str] = []
     for key, card in cards(base, secured=required).items():
-        handler = WorkbenchRequestHandler(agent_executor=WorkbenchExecutor(key), task_store=DbTaskStore(key),
-                                          agent_card=card)
+        handler = WorkbenchRequestHandler(agent=key, card=card)
         handlers.append(handler)
         inner = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/")
         open_paths.append(agent_path(key) + AGENT_CARD_WELL_KNOWN_PATH)
@@ -146,6 +149,7 @@ def build_app(*, host: str, port: int, required: bool, public_url: str = "", ext
         yield
         for handler in handlers:
             await handler.aclose()
+            await handler.store.flush()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     limited = BodyRules(app, limit=max_request_kb * 1024)

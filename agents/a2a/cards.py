@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from a2a.types.a2a_pb2 import (
     AgentCapabilities,
     AgentCard,
@@ -15,7 +17,7 @@ from a2a.types.a2a_pb2 import (
 )
 
 from agents.specialists import SPECIALISTS
-from agents.tools import TOOLS, available
+from agents.tools import TOOLS
 
 WORKBENCH = "workbench"
 PLOTLY_JSON = "application/vnd.plotly.v1+json"
@@ -61,6 +63,12 @@ def _card(name: str, description: str, url: str, tools: list[str], tags: list[st
     return card
 
 
+def _usable(tool: str) -> bool:
+    """Whether a tool can be offered, without importing its (heavy) modules: they exist and it is enabled."""
+    t = TOOLS[tool]
+    return all(importlib.util.find_spec(m) is not None for m in t.requires) and t.enabled()
+
+
 def agent_path(key: str) -> str:
     """Where an agent lives under the base URL ('' for the workbench agent)."""
     return "" if key == WORKBENCH else f"/agents/{key}"
@@ -69,7 +77,7 @@ def agent_path(key: str) -> str:
 def cards(base_url: str, *, secured: bool) -> dict[str, AgentCard]:
     """The workbench card (routes each request to the fitting specialist) and one card per specialist."""
     base_url = base_url.rstrip("/")
-    usable = set(available())
+    usable = {t for t in TOOLS if _usable(t)}
     every = [t for t in TOOLS if t in usable]
     out = {WORKBENCH: _card(
         "Workbench", "The data-science workbench: routes each request to the fitting specialist (Data Analyst, "

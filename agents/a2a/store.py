@@ -6,6 +6,7 @@ client never sees, cancels or resumes another's tasks. The whole Task is kept as
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import UTC, datetime
 from typing import Any
@@ -39,14 +40,47 @@ def _meta(task: Task, key: str) -> str | None:
     return value.string_value if value is not None and value.string_value else None
 
 
+FLUSH_S = 0.5
+DURABLE_STATES = frozenset({TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED,
+                            TaskState.TASK_STATE_REJECTED, TaskState.TASK_STATE_INPUT_REQUIRED,
+                            TaskState.TASK_STATE_AUTH_REQUIRED})
+
+
 class DbTaskStore(TaskStore):
-    """TaskStore over the `a2a_task` table for one agent (its key in `agent`)."""
+    """TaskStore over the `a2a_task` table for one agent (its key in `agent`).
+
+    Every update of a running task would be a database commit (eight or more per request), so updates
+    are written behind: a final or interrupted state, and the first update naming a background job, are
+    written at once; the others at most FLUSH_S later (the newest wins). Reads in this process see the
+    newest state; another process may see a running task's state up to FLUSH_S old.
+    """
 
     def __init__(self, agent: str) -> None:
         self.agent = agent
+        self._pending: dict[str, tuple[Task, str]] = {}
+        self._jobs: dict[str, str | None] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def save(self, task: Task, context: ServerCallContext) -> None:
-        await anyio.to_thread.run_sync(self._save, task, owner_of(context))
+        owner, copy = owner_of(context), Task()
+        copy.CopyFrom(task)
+        job = _meta(copy, "job_id")
+        if copy.status.state in DURABLE_STATES or (job and self._jobs.get(copy.id) != job):
+            self._pending.pop(copy.id, None)
+            await anyio.to_thread.run_sync(self._save, copy, owner)
+            self._jobs[copy.id] = job
+            return
+        if copy.id not in self._pending:
+            flush = asyncio.ensure_future(self._flush_later(copy.id))
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
+        self._pending[copy.id] = (copy, owner)
+
+    async def _flush_later(self, task_id: str) -> None:
+        await asyncio.sleep(FLUSH_S)
+        item = self._pending.pop(task_id, None)
+        if item is not None:
+            await anyio.to_thread.run_sync(self._save, *item)
 
     def _save(self, task: Task, owner: str) -> None:
         with session() as s:
@@ -61,7 +95,20 @@ class DbTaskStore(TaskStore):
             s.add(row)
 
     async def get(self, task_id: str, context: ServerCallContext) -> Task | None:
+        pending = self._pending.get(task_id)
+        if pending is not None:
+            if pending[1] != owner_of(context):
+                return None
+            copy = Task()
+            copy.CopyFrom(pending[0])
+            return copy
         return await anyio.to_thread.run_sync(self._get, task_id, owner_of(context))
+
+    async def flush(self) -> None:
+        """Write every pending update now (at shutdown)."""
+        while self._pending:
+            _task_id, item = self._pending.popitem()
+            await anyio.to_thread.run_sync(self._save, *item)
 
     def _get(self, task_id: str, owner: str) -> Task | None:
         with session() as s:
@@ -92,6 +139,7 @@ class DbTaskStore(TaskStore):
                                  next_page_token=_encode(offset + len(rows)) if more else "")
 
     async def delete(self, task_id: str, context: ServerCallContext) -> None:
+        self._pending.pop(task_id, None)
         await anyio.to_thread.run_sync(self._delete, task_id, owner_of(context))
 
     def _delete(self, task_id: str, owner: str) -> None:
