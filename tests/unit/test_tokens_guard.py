@@ -113,3 +113,14 @@ def test_event_sinks_are_per_thread_and_a_failing_sink_is_dropped() -> None:
         events.emit(events.TextChunk("x"))
         events.emit(events.TextChunk("y"))  # dropped after the first failure, no exception
     assert len(calls) == 1
+
+
+def test_the_compose_a2a_service_binds_all_interfaces_only_with_tokens() -> None:
+    import yaml
+
+    from tests.conftest import ROOT
+
+    a2a = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["a2a"]
+    assert a2a["command"][:3] == ["python", "-m", "agents.a2a_server"]
+    assert a2a["environment"]["API_TOKENS"].startswith("${API_TOKENS:?")  # compose refuses to start without it
+    assert a2a["ports"] == ["127.0.0.1:8766:8766"] and "test" in a2a["healthcheck"]
