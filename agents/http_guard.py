@@ -142,4 +142,6 @@ class Guard:
                             [(b"www-authenticate", b'Bearer realm="workbench"')])
                 return
         scope["user"] = SimpleUser(principal.owner)
+        # the token stops here: nothing behind the guard (the SDK's request context, its logs) ever holds it
+        scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"authorization"]
         await self.app(scope, receive, send)

@@ -60,15 +60,19 @@ class DbTaskStore(TaskStore):
         self._pending: dict[str, tuple[Task, str]] = {}
         self._jobs: dict[str, str | None] = {}
         self._flushes: set[asyncio.Task[None]] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def save(self, task: Task, context: ServerCallContext) -> None:
         owner, copy = owner_of(context), Task()
         copy.CopyFrom(task)
         job = _meta(copy, "job_id")
         if copy.status.state in DURABLE_STATES or (job and self._jobs.get(copy.id) != job):
-            self._pending.pop(copy.id, None)
-            await anyio.to_thread.run_sync(self._save, copy, owner)
+            async with self._lock(copy.id):
+                self._pending.pop(copy.id, None)
+                await anyio.to_thread.run_sync(self._save, copy, owner)
             self._jobs[copy.id] = job
+            if copy.status.state in DURABLE_STATES:
+                self._locks.pop(copy.id, None)
             return
         if copy.id not in self._pending:
             flush = asyncio.ensure_future(self._flush_later(copy.id))
@@ -76,11 +80,16 @@ class DbTaskStore(TaskStore):
             flush.add_done_callback(self._flushes.discard)
         self._pending[copy.id] = (copy, owner)
 
+    def _lock(self, task_id: str) -> asyncio.Lock:
+        """One writer per task at a time, so a late flush never races (or overwrites) a newer write."""
+        return self._locks.setdefault(task_id, asyncio.Lock())
+
     async def _flush_later(self, task_id: str) -> None:
         await asyncio.sleep(FLUSH_S)
-        item = self._pending.pop(task_id, None)
-        if item is not None:
-            await anyio.to_thread.run_sync(self._save, *item)
+        async with self._lock(task_id):
+            item = self._pending.pop(task_id, None)
+            if item is not None:
+                await anyio.to_thread.run_sync(self._save, *item)
 
     def _save(self, task: Task, owner: str) -> None:
         with session() as s:
@@ -106,9 +115,11 @@ class DbTaskStore(TaskStore):
 
     async def flush(self) -> None:
         """Write every pending update now (at shutdown)."""
-        while self._pending:
-            _task_id, item = self._pending.popitem()
-            await anyio.to_thread.run_sync(self._save, *item)
+        for task_id in list(self._pending):
+            async with self._lock(task_id):
+                item = self._pending.pop(task_id, None)
+                if item is not None:
+                    await anyio.to_thread.run_sync(self._save, *item)
 
     def _get(self, task_id: str, owner: str) -> Task | None:
         with session() as s:

@@ -124,3 +124,29 @@ def test_the_compose_a2a_service_binds_all_interfaces_only_with_tokens() -> None
     assert a2a["command"][:3] == ["python", "-m", "agents.a2a_server"]
     assert a2a["environment"]["API_TOKENS"].startswith("${API_TOKENS:?")  # compose refuses to start without it
     assert a2a["ports"] == ["127.0.0.1:8766:8766"] and "test" in a2a["healthcheck"]
+
+
+def test_the_guard_passes_the_principal_on_and_strips_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    import anyio
+
+    monkeypatch.setenv("API_TOKENS", TOKEN)
+    reload_settings()
+    seen: list[dict] = []
+    sent: list[dict] = []
+
+    async def inner(scope, receive, send) -> None:
+        seen.append(scope)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    guard = Guard(inner, required=True, host="127.0.0.1", extra_hosts=[])
+
+    def scope(auth: bytes) -> dict:
+        return {"type": "http", "path": "/", "headers": [(b"host", b"127.0.0.1:8766"), (b"authorization", auth)]}
+
+    anyio.run(guard, scope(f"Bearer {TOKEN}".encode()), None, send)
+    anyio.run(guard, scope(b"Bearer nope-nope-nope-nope"), None, send)
+    assert len(seen) == 1 and seen[0]["user"].username.startswith("token:")
+    assert all(k != b"authorization" for k, _ in seen[0]["headers"])
+    assert sent[0]["status"] == 401
