@@ -43,31 +43,40 @@ def _p50(values: list[float]) -> float:
 
 
 def bench_round_trip(base: str, n: int) -> tuple[float, float]:
+    """Interleaved (direct, A2A, direct, ...) after one untimed warm-up of each: both see the same load."""
     import httpx
 
     import agents
     from tests.integration.a2a_helpers import client, collect, request
 
-    direct = []
-    for _ in range(n):
+    def one_direct() -> float:
         started = time.perf_counter()
         agents.ask(MESSAGE, agent="sql_expert")
-        direct.append(time.perf_counter() - started)
+        return time.perf_counter() - started
 
-    async def over_a2a() -> list[float]:
-        out = []
+    direct, over = [], []
+
+    async def run() -> None:
         async with httpx.AsyncClient(timeout=60) as http:
             c = await client(http, f"{base}/agents/sql_expert/", streaming=False)
-            for _ in range(n):
+
+            async def one_a2a() -> float:
                 started = time.perf_counter()
                 await collect(c, request(MESSAGE))
-                out.append(time.perf_counter() - started)
-        return out
+                return time.perf_counter() - started
 
-    return _p50(direct), _p50(asyncio.run(over_a2a()))
+            await asyncio.to_thread(one_direct)
+            await one_a2a()
+            for _ in range(n):
+                direct.append(await asyncio.to_thread(one_direct))
+                over.append(await one_a2a())
+
+    asyncio.run(run())
+    return _p50(direct), _p50(over)
 
 
 def bench_first_token(base: str, n: int) -> tuple[float, float]:
+    """Interleaved (direct, A2A, direct, ...) after one untimed warm-up of each, so caches favour neither."""
     import httpx
 
     import agents
@@ -76,33 +85,43 @@ def bench_first_token(base: str, n: int) -> tuple[float, float]:
     from tests.integration.a2a_helpers import client, request
 
     answer = {"content": "Prices rise with units across every region of the table.", "chunk_delay": 0.05}
+    question = "what does the sales data say?"
     direct, streamed = [], []
     with FakeOpenAI() as fake:
         os.environ.update({"OPENAI_API_KEY": "bench", "OPENAI_BASE_URL": fake.base_url, "LLM_MODEL": "fake"})
         reload_settings()
-        for _ in range(n):
+
+        def one_direct() -> float:
             fake.script(dict(answer))
             started, first = time.perf_counter(), []
 
-            def on_text(_chunk: str, first: list[float] = first) -> None:
+            def on_text(_chunk: str) -> None:
                 if not first:
                     first.append(time.perf_counter())
 
-            agents.ask("what does the sales data say?", agent="data_analyst", on_text=on_text)
-            direct.append(first[0] - started)
+            agents.ask(question, agent="data_analyst", on_text=on_text)
+            return first[0] - started
 
-        async def over_a2a() -> None:
+        async def run() -> None:
             async with httpx.AsyncClient(timeout=60) as http:
                 c = await client(http, f"{base}/agents/data_analyst/", streaming=True)
-                for _ in range(n):
-                    fake.script(dict(answer))
-                    started = time.perf_counter()
-                    async for e in c.send_message(request("what does the sales data say?")):
-                        if e.WhichOneof("payload") == "artifact_update" and e.artifact_update.artifact.name == "answer":
-                            streamed.append(time.perf_counter() - started)
-                            break
 
-        asyncio.run(over_a2a())
+                async def one_a2a() -> float:
+                    fake.script(dict(answer))
+                    started, took = time.perf_counter(), 0.0
+                    async for e in c.send_message(request(question)):
+                        if not took and e.WhichOneof("payload") == "artifact_update" \
+                                and e.artifact_update.artifact.name == "answer":
+                            took = time.perf_counter() - started
+                    return took
+
+                await asyncio.to_thread(one_direct)
+                await one_a2a()
+                for _ in range(n):
+                    direct.append(await asyncio.to_thread(one_direct))
+                    streamed.append(await one_a2a())
+
+        asyncio.run(run())
     return _p50(direct), _p50(streamed)
 
 
