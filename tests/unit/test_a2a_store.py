@@ -47,7 +47,7 @@ def _row(task_id: str = "t1") -> A2ATask | None:
 
 
 def test_running_updates_wait_final_ones_are_written_at_once_without_racing_a_flush(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "FLUSH_S", 0)
     db = store.DbTaskStore("sql_expert")
 
@@ -64,7 +64,7 @@ def test_running_updates_wait_final_ones_are_written_at_once_without_racing_a_fl
     assert _row().state == "TASK_STATE_COMPLETED" and _row().owner == "token:abc"
 
 
-def test_a_job_link_is_written_at_once_and_reads_are_scoped_to_caller_and_agent() -> None:
+def test_a_job_link_is_written_at_once_and_reads_are_scoped_to_caller_and_agent(backend: str) -> None:
     db, other_agent = store.DbTaskStore("ml_engineer"), store.DbTaskStore("sql_expert")
 
     async def scenario() -> tuple:
