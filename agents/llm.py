@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents import events
 from agents.llm_client import Call, stream_turn
 from agents.reply import Reply, TextSink, ToolRun
 from agents.specialists import SPECIALISTS, settings_for
@@ -178,7 +179,9 @@ def _run_call(session: Session, call: Call) -> str:
         log.warning("refused tool %s: not needed for the user's request", call.name)
         return (f"REFUSED: {call.name} is not needed for what the user asked, so it cannot run in this answer. "
                 f"Tools you may use: {', '.join(session.tools()) or 'none'}.")
+    events.emit(events.ToolStarted(call.name, _arguments(call), session.agent))
     result = run_tool(call.name, call.arguments, allowed=session.tools())
+    events.emit(events.ToolFinished(call.name, _arguments(call), session.agent, result))
     session.runs.append(ToolRun(name=call.name, arguments=_arguments(call), agent=session.agent, result=result))
     content = _for_model(call.name, result)
     if call.name == "sql_query" and not result.ok:
@@ -203,5 +206,6 @@ def _handoff(session: Session, call: Call) -> str:
         return (f"REFUSED: the user's request does not need the {SPECIALISTS[target].name}'s tools (or the "
                 "hand-off limit is reached). Continue with your own tools or answer.")
     session.handoffs.append(f"{session.agent}->{target}")
+    events.emit(events.Handoff(session.agent, target))
     session.agent = target
     return f"You are now the {SPECIALISTS[target].name}; continue with your tools."

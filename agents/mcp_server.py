@@ -2,22 +2,21 @@
 
     python -m agents.mcp_server                       # stdio
     python -m agents.mcp_server --http --port 8765    # streamable HTTP at http://127.0.0.1:8765/mcp
-    MCP_TOKEN=... python -m agents.mcp_server --http --host 0.0.0.0   # any other bind needs a token
+    API_TOKENS=... python -m agents.mcp_server --http --host 0.0.0.0   # any other bind needs a token
 
 Serves: every available tool (its pydantic JSON schema as the input schema), each dataset as
 two resources (`dataset://<name>/schema`, `dataset://<name>/preview`), and a prompt per specialist.
 
-Over HTTP the tools can train models and run SQL, so: a bind other than loopback refuses to start
-without MCP_TOKEN; with MCP_TOKEN set every request needs `Authorization: Bearer <token>` (compared in
-constant time, through the SDK's bearer-auth middleware); and the SDK's DNS-rebinding protection stays on
+Over HTTP the tools can train models and run SQL, so (`agents.http_guard`): a bind other than loopback, or
+deployed mode, refuses to start without a token (API_TOKENS, the older MCP_TOKEN, or one issued with
+`python -m core.tokens`); with a token set every request needs `Authorization: Bearer <token>` (compared as a
+digest, through the SDK's bearer-auth middleware); and the SDK's DNS-rebinding protection stays on
 for every bind, accepting only loopback Host names, the bound address and MCP_ALLOWED_HOSTS.
 """
 
 from __future__ import annotations
 
 import argparse
-import hmac
-import ipaddress
 import json
 import logging
 import sys
@@ -31,8 +30,11 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
+from agents.http_guard import WILDCARD_BINDS, allowed_names, ensure_startable, host_name
+from agents.http_guard import is_loopback as is_loopback  # re-exported: the MCP tests and older callers use it
 from agents.specialists import SPECIALISTS
 from agents.tools import ToolResult, available, run_tool
+from core import tokens
 
 log = logging.getLogger(__name__)
 
@@ -156,41 +158,22 @@ async def _serve_stdio(server: Server) -> None:
         await server.run(read, write, server.create_initialization_options())
 
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-WILDCARD_BINDS = ("0.0.0.0", "::", "")  # noqa: S104 - listed to be excluded from the allowed Host names
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost: a bind only this machine can reach."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-class StaticToken:
-    """The SDK's TokenVerifier for one shared bearer token, compared in constant time."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token.encode()
+class TokenVerifier:
+    """The SDK's TokenVerifier over `core.tokens`: API_TOKENS, MCP_TOKEN or an issued token, by digest."""
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        if hmac.compare_digest(token.encode(), self._token):
-            return AccessToken(token="", client_id="workbench", scopes=[])
-        return None
+        principal = await anyio.to_thread.run_sync(tokens.verify, token)
+        if principal is None:
+            return None
+        return AccessToken(token="", client_id=principal.owner, scopes=[])
 
 
-def _host_name(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+_host_name = host_name
 
 
 def transport_security(host: str, port: int, extra: list[str]) -> TransportSecuritySettings:
     """DNS-rebinding protection for any bind: loopback names, the bound address (not a wildcard), `extra`."""
-    names = list(LOOPBACK_NAMES)
-    if host not in WILDCARD_BINDS and _host_name(host) not in names:
-        names.append(_host_name(host))
+    names = allowed_names(host)
     hosts = [h for n in names for h in (n, f"{n}:*")] + extra
     origins = [f"{scheme}://{h}" for scheme in ("http", "https") for h in
                [o for n in names for o in (n, f"{n}:*")] + extra]
@@ -198,26 +181,19 @@ def transport_security(host: str, port: int, extra: list[str]) -> TransportSecur
                                      allowed_origins=origins)
 
 
-def http_app(server: Server, *, host: str, port: int, token: str | None = None,
-             allowed_hosts: list[str] | None = None) -> Starlette:
-    """The streamable-HTTP app: bearer token when `token` is set (required off loopback), Host/Origin checks.
+def http_app(server: Server, *, host: str, port: int, allowed_hosts: list[str] | None = None) -> Starlette:
+    """The streamable-HTTP app: a bearer token unless loopback in the embedded default, Host/Origin checks.
 
-    Raises core.errors.InvalidInput for a non-loopback bind without a token.
+    Raises core.errors.InvalidInput when a token is needed (off loopback, deployed mode) and none is set.
     """
-    from core.errors import InvalidInput
-
-    if not token and not is_loopback(host):
-        raise InvalidInput(f"Refusing to serve MCP on {host}: a bind other than loopback needs a token, because "
-                           "its tools can train models and run SQL.",
-                           hint="Set MCP_TOKEN to a long random secret (clients send 'Authorization: Bearer "
-                                "<token>'), or bind to 127.0.0.1.")
+    required = ensure_startable(host, "MCP")
     security = transport_security(host, port, allowed_hosts or [])
-    if not token:
+    if not required:
         return server.streamable_http_app(host=host, transport_security=security)
     auth = AuthSettings(issuer_url=f"http://{_host_name(host if host not in WILDCARD_BINDS else '127.0.0.1')}"
                                    f":{port}", resource_server_url=None)
     return server.streamable_http_app(host=host, transport_security=security, auth=auth,
-                                      token_verifier=StaticToken(token))
+                                      token_verifier=TokenVerifier())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -226,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m agents.mcp_server", description=__doc__.splitlines()[0])
     parser.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
-    parser.add_argument("--host", default="127.0.0.1", help="bind address; other than loopback needs MCP_TOKEN")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address; other than loopback needs API_TOKENS")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)  # stdout belongs to the protocol on stdio
@@ -236,11 +212,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     import uvicorn
 
-    s = get_settings()
-    token = s.mcp_token.get_secret_value() if s.mcp_token else None
-    extra = [h.strip() for h in s.mcp_allowed_hosts.split(",") if h.strip()]
+    extra = [h.strip() for h in get_settings().mcp_allowed_hosts.split(",") if h.strip()]
     try:
-        app = http_app(server, host=args.host, port=args.port, token=token, allowed_hosts=extra)
+        app = http_app(server, host=args.host, port=args.port, allowed_hosts=extra)
     except InvalidInput as exc:
         parser.exit(2, f"error: {exc}\n")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

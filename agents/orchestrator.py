@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 
-from agents import intent, memory, planner, router
+from agents import events, intent, memory, planner, router
 from agents.reply import Reply, TextSink, ToolCall, ToolRun
 from agents.specialists import DEFAULT, SPECIALISTS, owner_of, settings_for
 from agents.tools import ToolResult, run_tool
@@ -28,11 +28,13 @@ def llm_configured() -> bool:
 
 
 def ask(message: str, *, conversation_id: str | None = None, dataset_id: str | None = None,
-        agent: str | None = None, page: str | None = None, on_text: TextSink | None = None) -> Reply:
+        agent: str | None = None, page: str | None = None, on_text: TextSink | None = None,
+        on_event: events.EventSink | None = None) -> Reply:
     """Answer a message: route it (or use the pinned agent), run tools, store both turns, return the Reply.
 
     conversation_id None starts a new conversation. `agent` pins a specialist for this message;
-    `on_text` receives the answer text as it streams. Raises InvalidInput for an empty message or unknown agent.
+    `on_text` receives the answer text as it streams; `on_event` receives the same text and each tool step and
+    hand-off as it happens (`agents.events`). Raises InvalidInput for an empty message or unknown agent.
     """
     started = time.perf_counter()
     message = (message or "").strip()
@@ -46,7 +48,9 @@ def ask(message: str, *, conversation_id: str | None = None, dataset_id: str | N
     dataset_id = dataset_id or conv.dataset_id
     prior = memory.history(conv.id, budget=get_settings().llm_context_tokens) if llm_configured() else []
     memory.add_message(conv.id, "user", message, meta={"page": page, "dataset_id": dataset_id})
-    reply = _answer(message, pinned=pinned, dataset_id=dataset_id, page=page, prior=prior, on_text=on_text)
+    with events.listening(on_event):
+        reply = _answer(message, pinned=pinned, dataset_id=dataset_id, page=page, prior=prior,
+                        on_text=_text_sink(on_text))
     reply.conversation_id = str(conv.id)
     reply.elapsed_s = round(time.perf_counter() - started, 4)
     memory.add_message(conv.id, "assistant", reply.text, agent=reply.agent,
@@ -54,6 +58,15 @@ def ask(message: str, *, conversation_id: str | None = None, dataset_id: str | N
                        meta={"mode": reply.mode, "handoffs": reply.handoffs, "refused": reply.refused,
                              "elapsed_s": reply.elapsed_s})
     return reply
+
+
+def _text_sink(on_text: TextSink | None) -> TextSink:
+    def sink(chunk: str) -> None:
+        if on_text is not None:
+            on_text(chunk)
+        events.emit(events.TextChunk(chunk))
+
+    return sink
 
 
 def _answer(message: str, *, pinned: str | None, dataset_id: str | None, page: str | None,
@@ -106,16 +119,21 @@ def answer_offline(message: str, *, pinned: str | None = None, dataset_id: str |
         agent = owner_of(calls[0].name, prefer=pinned)
         if agent != pinned:
             handoffs.append(f"{pinned}->{agent}")
+            events.emit(events.Handoff(pinned, agent))
     enabled = settings_for(agent).enabled_tools
     runs = [ToolRun(name=c.name, arguments=c.arguments, agent=agent, result=_run(c, agent, enabled)) for c in calls]
     return Reply(text=_compose(runs, handoffs, ctx.notes), agent=agent, mode="offline", tool_runs=runs, handoffs=handoffs)
 
 
 def _run(call: ToolCall, agent: str, enabled: list[str]) -> ToolResult:
+    events.emit(events.ToolStarted(call.name, call.arguments, agent))
     if call.name not in enabled:
-        return ToolResult(f"The {call.name} tool is turned off for the {SPECIALISTS[agent].name} in Settings.",
-                          ok=False)
-    return run_tool(call.name, call.arguments, allowed=enabled)
+        result = ToolResult(f"The {call.name} tool is turned off for the {SPECIALISTS[agent].name} in Settings.",
+                            ok=False)
+    else:
+        result = run_tool(call.name, call.arguments, allowed=enabled)
+    events.emit(events.ToolFinished(call.name, call.arguments, agent, result))
+    return result
 
 
 def _compose(runs: list[ToolRun], handoffs: list[str], notes: list[str]) -> str:

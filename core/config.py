@@ -53,12 +53,27 @@ class Settings(BaseSettings):
     llm_max_tool_rounds: int = Field(8, description="Most tool-call rounds the agents make for one message.")
     llm_context_tokens: int = Field(12000, description="Token budget of the conversation memory sent to the LLM.")
     llm_max_handoffs: int = Field(2, description="Most hand-offs between specialists in one answer.")
+    api_tokens: SecretStr | None = Field(
+        None, description="Comma-separated bearer tokens (each at least 16 characters) that MCP and A2A over HTTP "
+        "accept. Required for a bind other than loopback and in deployed mode; only their SHA-256 digests are kept."
+    )
     mcp_token: SecretStr | None = Field(
-        None, description="Bearer token the MCP HTTP server requires. Required for a bind other than loopback."
+        None, description="Older name for one more API token (kept working: it is accepted by MCP and A2A alike)."
     )
     mcp_allowed_hosts: str = Field(
         "", description="Extra Host header values the MCP HTTP server accepts (comma-separated, e.g. "
         "'mcp.example.org,10.0.0.5:8765'); loopback names are always accepted."
+    )
+    a2a_allowed_hosts: str = Field(
+        "", description="Extra Host header values the A2A server accepts (comma-separated, e.g. "
+        "'agents.example.org,10.0.0.5:8766'); loopback names and the bound address are always accepted."
+    )
+    a2a_public_url: str = Field(
+        "", description="Base URL written in the A2A agent cards (e.g. https://agents.example.org). Empty: "
+        "http://<host>:<port> of the server."
+    )
+    a2a_max_request_kb: int = Field(
+        1024, description="Largest A2A request body, in kilobytes; a bigger one is refused before it is read."
     )
     kaggle_username: str = Field("", description="Kaggle user name for dataset imports.")
     kaggle_key: SecretStr | None = Field(None, description="Kaggle API key for dataset imports.")
@@ -142,7 +157,8 @@ class Settings(BaseSettings):
         "Empty: $XDG_CONFIG_HOME/workbench/model-signing.key (~/.config/workbench/model-signing.key).",
     )
 
-    @field_validator("openai_api_key", "kaggle_key", "serpapi_api_key", "mcp_token", mode="before")
+    @field_validator("openai_api_key", "kaggle_key", "serpapi_api_key", "mcp_token", "api_tokens",
+                     mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         """An empty variable (KEY=) means 'not set', not an empty key."""

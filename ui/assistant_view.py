@@ -89,7 +89,7 @@ def render_chat(conv_id: str | None, agent: str | None) -> None:
         with st.chat_message("user"):
             st.markdown(sanitize_reply(prompt))
         with st.chat_message("assistant"), guard():
-            send(prompt, page="Assistant", agent=agent, placeholder=st.empty())
+            send(prompt, page="Assistant", agent=agent)
             st.rerun()
 
 

@@ -30,19 +30,12 @@ class ChatKeys:
     AGENT = Keys.CHAT_AGENT
 
 
-def send(prompt: str, *, page: str, agent: str | None, placeholder: Any = None) -> None:
-    """Ask the assistant, streaming its text into `placeholder`; remember the conversation."""
+def send(prompt: str, *, page: str, agent: str | None) -> None:
+    """Ask the assistant, streaming its text and tool steps where the caller is; remember the conversation."""
     import agents
-
-    streamed: list[str] = []
-
-    def on_text(chunk: str) -> None:
-        streamed.append(chunk)
-        if placeholder is not None:
-            placeholder.markdown(sanitize_reply("".join(streamed)) + " ▌")
-
     from agents import memory
     from core.errors import NotFound
+    from ui.streaming import stream_answer
 
     conv_id = st.session_state.get(ChatKeys.CONVERSATION)
     try:
@@ -50,11 +43,10 @@ def send(prompt: str, *, page: str, agent: str | None, placeholder: Any = None) 
             memory.get_conversation(conv_id)
     except NotFound:  # deleted meanwhile (another tab, the Assistant page): start a new one
         conv_id = None
-    reply = agents.ask(prompt, conversation_id=conv_id, dataset_id=st.session_state.get(Keys.DATASET_ID),
-                       agent=agent, page=page, on_text=on_text)
+    dataset_id = st.session_state.get(Keys.DATASET_ID)
+    reply = stream_answer(lambda on_event: agents.ask(prompt, conversation_id=conv_id, dataset_id=dataset_id,
+                                                      agent=agent, page=page, on_event=on_event))
     st.session_state[ChatKeys.CONVERSATION] = reply.conversation_id
-    if placeholder is not None:
-        placeholder.empty()
 
 
 def sidebar_chat(*, page: str) -> None:
@@ -68,8 +60,12 @@ def sidebar_chat(*, page: str) -> None:
         conv_id = st.session_state.get(ChatKeys.CONVERSATION)
         with history:
             if prompt:
-                with guard(), st.spinner("Thinking…"):
-                    send(prompt, page=page, agent=None if agent == AUTO else agent, placeholder=st.empty())
+                live, answered = st.empty(), False
+                with guard(), live.container():
+                    send(prompt, page=page, agent=None if agent == AUTO else agent)
+                    answered = True
+                if answered:  # the stored message below shows it from now on
+                    live.empty()
                 conv_id = st.session_state.get(ChatKeys.CONVERSATION)
             if conv_id:
                 _sidebar_history(str(conv_id))

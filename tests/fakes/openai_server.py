@@ -24,6 +24,8 @@ answer when the queue is empty (default: echo the last user message):
     {"delay": seconds, ...rest}                 sleep, then answer with the rest (text when no rest)
     {"raw": "not json"}                         a 200 response whose body is the raw string
     {"finish_reason": "length", ...}            overrides the finish reason
+    {"chunk_delay": seconds, ...}               streamed: sleep that long before each text chunk (so a test
+                                                can watch an answer arrive piece by piece)
 
 Note: the SDK retries 408/409/429/5xx by itself (max_retries=2 by default); pass
 `max_retries=0` to the client when a test wants to see the first error.
@@ -271,13 +273,14 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(response, dict) and "raw" in response:
             self._send(200, str(response["raw"]).encode())
             return
+        delay = float(response.pop("chunk_delay", 0)) if isinstance(response, dict) else 0.0
         message = _Message.of(response)
         if body.get("stream"):
-            self._stream(body, message)
+            self._stream(body, message, delay)
         else:
             self._json(200, message.completion(body))
 
-    def _stream(self, body: dict[str, Any], message: _Message) -> None:
+    def _stream(self, body: dict[str, Any], message: _Message, delay: float = 0.0) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -286,6 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         try:
             for chunk in message.chunks(body, include_usage=include_usage):
+                if delay and any(c.get("delta", {}).get("content") for c in chunk.get("choices", [])):
+                    time.sleep(delay)
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.flush()
             self.wfile.write(b"data: [DONE]\n\n")
