@@ -5,7 +5,7 @@ rows). Here the first sort of a column writes the version's rows once, ordered b
 file position, so pages never repeat or skip rows), as Parquet with small row groups; any later page,
 ascending or descending, reads only the row groups it covers. Pages near the top come from DuckDB's
 top-k directly, so the first sorted page never waits for the index. Unsorted pages read the row groups
-of the version's own file the same way. Filtered pages are left to DuckDB (`frames.preview`).
+by row number, which DuckDB finds without a scan. Filtered pages are left to DuckDB (`frames.preview`).
 
 The index lives under DATA_DIR/sortindex (per machine, never in the shared bucket: it can be rebuilt),
 named by the version file and column, and is written atomically; deleting a dataset deletes it.
@@ -48,7 +48,7 @@ def page(path: Path, *, offset: int, limit: int, sort_by: str | None, descending
     if meta.num_rows < LARGE or limit <= 0:
         return None
     if sort_by is None:
-        return _slice(pq.ParquetFile(path), offset, limit, columns)
+        return _rows(path, offset, limit, columns)
     if offset + limit <= TOP_K:
         return _top_k(path, sort_by, descending, offset, limit, columns)
     index = ensure_index(path, sort_by)
@@ -75,9 +75,20 @@ def _top_k(path: Path, column: str, descending: bool, offset: int, limit: int, c
     tie = "DESC" if descending else "ASC"  # a descending page is the ascending order read backwards
     cols = ", ".join(quote(c) for c in columns)
     sql = (f"SELECT {cols} FROM read_parquet({literal(str(path))}, file_row_number = true) "
-           f"ORDER BY {quote(column)} {order} NULLS LAST, file_row_number {tie} LIMIT ? OFFSET ?")
+           f"ORDER BY {quote(column)} {order} NULLS LAST, file_row_number {tie} LIMIT {int(limit)} OFFSET {int(offset)}")
     with duck.cursor() as con, duck.explained("Reading this page of the dataset"):
-        return con.execute(sql, [int(limit), int(offset)]).fetch_arrow_table()
+        return con.sql(sql).to_arrow_table()
+
+
+def _rows(path: Path, start: int, count: int, columns: list[str]) -> pa.Table:
+    """Rows [start, start+count) of the version file in file order: DuckDB skips the row groups before them
+    by their row numbers and streams the one that holds them (pyarrow would decode all of it at once)."""
+    cols = ", ".join(quote(c) for c in columns)
+    sql = (f"SELECT {cols} FROM read_parquet({literal(str(path))}, file_row_number = true) "
+           f"WHERE file_row_number >= {int(start)} AND file_row_number < {int(start) + int(count)} "
+           "ORDER BY file_row_number")
+    with duck.cursor() as con, duck.explained("Reading this page of the dataset"):
+        return con.sql(sql).to_arrow_table()
 
 
 def _slice(file: pq.ParquetFile, start: int, count: int, columns: list[str]) -> pa.Table:

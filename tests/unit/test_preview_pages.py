@@ -20,9 +20,9 @@ NASTY = 'x"); DROP TABLE t; --'
 
 @pytest.fixture
 def big(monkeypatch: pytest.MonkeyPatch) -> datasets.Dataset:
-    """A 3,000-row dataset treated as large (index row groups of 64 rows, top-k for the first 50 rows)."""
+    """A 3,000-row dataset treated as large (index row groups of 64 rows, top-k for the first 200 rows)."""
     monkeypatch.setattr(pages, "LARGE", 1000)
-    monkeypatch.setattr(pages, "TOP_K", 50)
+    monkeypatch.setattr(pages, "TOP_K", 200)
     monkeypatch.setattr(pages, "GROUP_ROWS", 64)
     rng = np.random.default_rng(1)
     price = rng.integers(0, 40, ROWS).astype("float64")  # many ties
@@ -53,7 +53,7 @@ def reference(con: duckdb.DuckDBPyConnection, path: Path, column: str | None, de
 def test_every_page_matches_duckdb(big: datasets.Dataset, descending: bool) -> None:
     path, con = datasets.dataset_path(big.id), duckdb.connect()
     for column in ("price", "city", "seen", "flag", NASTY, None):
-        for offset in (0, 45, 1000, 2650, 2990, 3500):  # top-k, its edge, index pages, the nulls, past the end
+        for offset in (0, 45, 100, 1000, 2650, 2990, 3500):  # top-k, its edge, index pages, the nulls, past the end
             got = datasets.preview(big.id, offset=offset, limit=100, sort_by=column, descending=descending)
             want = reference(con, path, column, descending, offset, 100)
             pd.testing.assert_frame_equal(got.reset_index(drop=True), want, obj=f"{column} offset {offset}")
