@@ -212,40 +212,73 @@ def table(results: list[dict]) -> str:
     return head + "".join(f"| {label} | " + " | ".join(vals) + " |\n" for label, vals in rows)
 
 
+SERIES_TIME = (("ingest", "ingest"), ("pyarrow_read_csv", "pyarrow read_csv"), ("profile", "profile"),
+               ("sql_groupby", "SQL group-by"), ("duckdb_groupby", "DuckDB group-by"), ("histogram", "histogram"),
+               ("scatter", "scatter"))
+SERIES_MEMORY = (("ingest", "ingest"), ("pyarrow_read_csv", "pyarrow read_csv"), ("profile", "profile"))
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+
 def plot(results: list[dict], path: Path) -> None:
-    """Log-log time and peak memory against rows (a small PNG)."""
-    import matplotlib
+    """Log-log time and peak memory against rows, drawn with Pillow (a small PNG; no plotting library needed)."""
+    from PIL import Image, ImageDraw
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    image = Image.new("RGB", (900, 380), "white")
+    draw = ImageDraw.Draw(image)
     xs = [r["rows"] for r in results]
-    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=80)
-    for step, label in (("ingest", "ingest"), ("pyarrow_read_csv", "pyarrow read_csv"), ("profile", "profile"),
-                        ("sql_groupby", "SQL group-by"), ("duckdb_groupby", "DuckDB group-by"),
-                        ("histogram", "histogram"), ("scatter", "scatter")):
-        pts = [(x, _get(r, step)) for x, r in zip(xs, results, strict=True) if _get(r, step)]
-        if pts:
-            ax_t.plot(*zip(*pts, strict=True), marker="o", label=label)
-    for step, label in (("ingest", "ingest"), ("pyarrow_read_csv", "pyarrow read_csv"), ("profile", "profile")):
-        pts = [(x, _get(r, step, "peak_extra_mb")) for x, r in zip(xs, results, strict=True)
-               if _get(r, step, "peak_extra_mb")]
-        if pts:
-            ax_m.plot(*zip(*pts, strict=True), marker="o", label=label)
-    pts = [(x, _get(r, "profile", "data_mb")) for x, r in zip(xs, results, strict=True) if _get(r, "profile", "data_mb")]
-    if pts:
-        ax_m.plot(*zip(*pts, strict=True), linestyle="--", color="grey", label="data in memory")
-    for ax, title in ((ax_t, "wall time (s)"), (ax_m, "peak memory above start (MB)")):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("rows")
-        ax.set_title(title)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    time_series = [(label, [(x, _get(r, step)) for x, r in zip(xs, results, strict=True)])
+                   for step, label in SERIES_TIME]
+    memory_series = [(label, [(x, _get(r, step, "peak_extra_mb")) for x, r in zip(xs, results, strict=True)])
+                     for step, label in SERIES_MEMORY]
+    memory_series.append(("data in memory", [(x, _get(r, "profile", "data_mb")) for x, r in zip(xs, results,
+                                                                                                strict=True)]))
+    _panel(draw, (60, 30, 420, 320), "wall time (s) vs rows", time_series)
+    _panel(draw, (510, 30, 870, 320), "peak memory above start (MB) vs rows", memory_series)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    image.save(path, optimize=True)
+
+
+def _panel(draw, box: tuple[int, int, int, int], title: str, series: list[tuple[str, list]]) -> None:
+    import math
+
+    left, top, right, bottom = box
+    points = [(x, y) for _, pts in series for x, y in pts if y]
+    if not points:
+        return
+    lx = [math.log10(x) for x, _ in points]
+    ly = [math.log10(y) for _, y in points]
+    x0, x1 = math.floor(min(lx)), math.ceil(max(lx)) + (0 if max(lx) > min(lx) else 1)
+    y0, y1 = math.floor(min(ly)), math.ceil(max(ly)) + (0 if max(ly) > min(ly) else 1)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (left + (math.log10(x) - x0) / (x1 - x0) * (right - left),
+                bottom - (math.log10(y) - y0) / (y1 - y0) * (bottom - top))
+
+    draw.rectangle(box, outline="black")
+    draw.text((left, top - 18), title, fill="black")
+    for e in range(x0, x1 + 1):
+        px = left + (e - x0) / (x1 - x0) * (right - left)
+        draw.line([(px, top), (px, bottom)], fill="#dddddd")
+        draw.text((px - 10, bottom + 4), f"1e{e}", fill="black")
+    for e in range(y0, y1 + 1):
+        py = bottom - (e - y0) / (y1 - y0) * (bottom - top)
+        draw.line([(left, py), (right, py)], fill="#dddddd")
+        draw.text((left - 40, py - 6), f"1e{e}", fill="black")
+    for n, (label, pts) in enumerate(series):
+        colour = COLOURS[n % len(COLOURS)]
+        coords = [at(x, y) for x, y in pts if y]
+        if len(coords) > 1:
+            draw.line(coords, fill=colour, width=2)
+        for cx, cy in coords:
+            draw.ellipse([cx - 3, cy - 3, cx + 3, cy + 3], fill=colour)
+        draw.text((left + 6, top + 6 + 12 * n), label, fill=colour)
+
+
+def replot(json_path: Path = OUT / "scale.json") -> None:
+    """Redraw the plot and table from a saved run."""
+    results = json.loads(json_path.read_text())
+    plot(results, PLOT)
+    (OUT / "scale.md").write_text(table(results))
 
 
 def main() -> None:
@@ -255,7 +288,11 @@ def main() -> None:
                         help="comma-separated row counts (100000000 needs ~15 GB of disk and a long time)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one step may take")
     parser.add_argument("--keep", action="store_true", help="keep the generated files under bench/out/scale")
+    parser.add_argument("--replot", action="store_true", help="only redraw the table and plot from scale.json")
     args = parser.parse_args()
+    if args.replot:
+        replot()
+        return
     sizes = [100_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; free disk "
           f"{shutil.disk_usage(ROOT).free / 2**30:.0f} GB", flush=True)
