@@ -1,11 +1,12 @@
-"""Pages of a large dataset without a scan: a persisted sort index, and row groups read by position.
+"""Pages of a large dataset without a scan: a persisted sort index, and rows read by position.
 
 A sorted page deep into 10 million rows costs DuckDB a sort of everything before it (300 ms at 1 million
-rows). Here the first sort of a column writes the version's rows once, ordered by that column (ties by
-file position, so pages never repeat or skip rows), as Parquet with small row groups; any later page,
-ascending or descending, reads only the row groups it covers. Pages near the top come from DuckDB's
-top-k directly, so the first sorted page never waits for the index. Unsorted pages read the row groups
-by row number, which DuckDB finds without a scan. Filtered pages are left to DuckDB (`frames.preview`).
+rows). Here the first deep sorted page of a column writes the version's rows once, ordered by that column
+(ties by file position, so pages never repeat or skip rows), as Parquet with small row groups; any later
+page, ascending or descending, the first included, reads only the row groups it covers. Until then, pages
+near the top come from DuckDB's top-k directly, so a first sorted page never waits for an index build.
+Unsorted pages are read by row number, which DuckDB finds without a scan. Filtered pages are left to
+DuckDB (`frames.preview`).
 
 The index lives under DATA_DIR/sortindex (per machine, never in the shared bucket: it can be rebuilt),
 named by the version file and column, and is written atomically; deleting a dataset deletes it.
@@ -49,7 +50,7 @@ def page(path: Path, *, offset: int, limit: int, sort_by: str | None, descending
         return None
     if sort_by is None:
         return _rows(path, offset, limit, columns)
-    if offset + limit <= TOP_K:
+    if offset + limit <= TOP_K and not index_path(path, sort_by).is_file():
         return _top_k(path, sort_by, descending, offset, limit, columns)
     index = ensure_index(path, sort_by)
     return _sorted_slice(pq.ParquetFile(index), sort_by, descending, offset, limit, columns)
