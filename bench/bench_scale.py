@@ -47,16 +47,15 @@ def peak_mb():  # VmHWM starts afresh at exec; ru_maxrss would start at the fork
     return status_mb('VmHWM')
 """
 
-# Each step: setup code (imports, warm-up; not measured), then the measured body. `report` extras go in `out`.
+# Each step: setup code (imports, warm-up; not measured), then the measured body; extras go in `out`.
+# AFTER runs once the peak is taken (the data's in-memory size: reading it first would leave freed pages that
+# the measured step then reuses unseen).
 STEPS: dict[str, tuple[str, str]] = {
     "ingest": ("from core import datasets\ndatasets.count_datasets()",
                "ds = datasets.ingest_file(CSV, name='scale')"),
     "pyarrow_read_csv": ("import pyarrow.csv as pacsv", "pacsv.read_csv(CSV)"),
     "pandas_read_csv": ("import pandas as pd", "pd.read_csv(CSV)"),
-    "profile": ("from core import eda, datasets\nimport pyarrow.parquet as pq\n"
-                "out['data_mb'] = pq.read_metadata(datasets.dataset_path('scale')).num_rows and "
-                "pq.ParquetFile(datasets.dataset_path('scale')).read().nbytes / 1024 / 1024\n"
-                "import gc; gc.collect()",
+    "profile": ("from core import eda, datasets\nimport pyarrow.parquet as pq",
                 "eda.profile('scale', refresh=True)"),
     "preview": ("from core import datasets\nfrom core.datasets import pages\nds = datasets.get_dataset('scale')\n"
                 "datasets.preview(ds.id, limit=100)",
@@ -87,6 +86,8 @@ STEPS: dict[str, tuple[str, str]] = {
               "'hist_gradient_boosting'], cv=3)\nbest = next(r for r in run.leaderboard if r.get('best'))\n"
               "out['score'] = best[run.primary_metric + '_mean']\nout['model'] = best['model']"),
 }
+
+AFTER = {"profile": "out['data_mb'] = pq.ParquetFile(datasets.dataset_path('scale')).read().nbytes / 1024 / 1024"}
 
 HELPERS = """
 def preview_times(ds):
@@ -123,7 +124,7 @@ def run_step(step: str, *, csv: Path, parquet: Path, rows: int, data: Path, time
             "before = rss_mb(); started = time.perf_counter()\n"
             f"{body}\n"
             "out.update(seconds=time.perf_counter() - started, peak_extra_mb=max(peak_mb() - before, 0.0))\n"
-            "print(json.dumps(out))\n")
+            f"{AFTER.get(step, '')}\nprint(json.dumps(out))\n")
     env = {**os.environ, "DATA_DIR": str(data), "DATABASE_URL": "", "REDIS_URL": "", "MAX_UPLOAD_MB": "100000",
            "DUCKDB_TIMEOUT_S": "3600", "SQL_TIMEOUT_S": "3600"}
     try:
