@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,8 +24,23 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user@host:5432/db",
     )
     data_dir: Path = Field(
-        Path("data"), description="Folder for datasets (Parquet), models, documents and the SQLite file."
+        Path("data"), description="Folder for datasets (Parquet), models, documents and the SQLite file; or an "
+        "S3-compatible bucket URL (s3://bucket/prefix) that the app and workers on several machines share: datasets, "
+        "models and documents then live in the bucket and DATA_CACHE_DIR holds the local working copies."
     )
+    data_store: str = Field(
+        "", description="Set from DATA_DIR when it is an s3:// URL (leave empty; an s3:// URL here works too)."
+    )
+    data_cache_dir: Path = Field(
+        Path("data"), description="Local folder used when DATA_DIR is an s3:// URL: cached copies of stored files, "
+        "temporary files, the embedded SQLite file and Chroma store."
+    )
+    s3_endpoint_url: str = Field(
+        "", description="Endpoint of the S3-compatible store (e.g. http://minio:9000). Empty: AWS S3."
+    )
+    s3_region: str = Field("us-east-1", description="Region of the S3 bucket.")
+    s3_access_key_id: str = Field("", description="Access key id for the S3 bucket. Empty: the AWS default chain.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="Secret access key for the S3 bucket.")
     redis_url: str = Field(
         "",
         description="Redis URL for the Dramatiq broker. Empty: an in-process worker (embedded mode).",
@@ -157,7 +172,27 @@ class Settings(BaseSettings):
         "Empty: $XDG_CONFIG_HOME/workbench/model-signing.key (~/.config/workbench/model-signing.key).",
     )
 
-    @field_validator("openai_api_key", "kaggle_key", "serpapi_api_key", "mcp_token", "api_tokens",
+    @model_validator(mode="before")
+    @classmethod
+    def _bucket_data_dir(cls, values: object) -> object:
+        """DATA_DIR=s3://bucket/prefix moves the URL to `data_store`; `data_dir` becomes the local cache folder."""
+        if not isinstance(values, dict):
+            return values
+        raw = str(values.get("data_dir") or "")
+        if raw.lower().startswith("s3://"):
+            values = {**values, "data_store": raw, "data_dir": values.get("data_cache_dir") or "data"}
+        return values
+
+    @field_validator("data_store")
+    @classmethod
+    def _bucket_url(cls, value: str) -> str:
+        """An s3:// URL naming a bucket, or empty."""
+        value = value.strip()
+        if value and (not value.lower().startswith("s3://") or not value[5:].strip("/")):
+            raise ValueError(f"DATA_DIR {value!r} is not a bucket URL: use s3://bucket or s3://bucket/prefix.")
+        return value
+
+    @field_validator("openai_api_key", "kaggle_key", "serpapi_api_key", "mcp_token", "api_tokens", "s3_secret_access_key",
                      mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:

@@ -76,3 +76,7 @@ class JobCancelled(WorkbenchError):
 
 class BrokerUnavailable(WorkbenchError):
     """The job queue (Redis) cannot be reached, so a job cannot be queued."""
+
+
+class StorageUnavailable(WorkbenchError):
+    """The shared object store (DATA_DIR=s3://...) could not be reached or refused a read or write."""

@@ -1,7 +1,10 @@
 """Files under DATA_DIR: datasets (Parquet), models, documents.
 
 Writes are atomic (a temporary file renamed into place), so a failed import
-leaves nothing half-written behind.
+leaves nothing half-written behind. When DATA_DIR is an s3:// bucket URL, the folder here is the local
+working copy (DATA_CACHE_DIR): a finished file in a shared area (datasets, models, documents) is then
+published to the bucket before `atomic_path` returns, a missing one is fetched back by `absolute` and
+`local`, and `remove_tree` deletes both copies (see `core.objectstore`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from core import objectstore
 from core.config import get_settings
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 
 _NAME_RE = re.compile(r"^[\w][\w .()+,-]{0,199}$", re.UNICODE)
 
@@ -80,13 +84,49 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+        _publish(target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _publish(target: Path) -> None:
+    """Upload a finished file in a shared area to the bucket; on failure remove the local file too."""
+    rel = relative(target)
+    if not objectstore.shared(rel):
+        return
+    try:
+        objectstore.publish(target, rel)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def publish_new(target: Path) -> None:
+    """Publish a file that must not replace one another machine already stored (a new dataset version).
+
+    Raises Conflict when the bucket already holds that path; the local file is removed on any failure.
+    """
+    rel = relative(target)
+    if objectstore.shared(rel) and objectstore.exists(rel):
+        target.unlink(missing_ok=True)
+        raise Conflict("Another change to this dataset was saved at the same time.",
+                       hint="Reload the page and apply the step again.")
+    _publish(target)
+
+
+def local(path: Path) -> Path:
+    """`path` (inside DATA_DIR), fetched from the bucket first when it is shared and not here yet."""
+    path = inside(data_dir(), path)
+    if not path.exists() and objectstore.shared(rel := str(path.relative_to(data_dir()))):
+        objectstore.fetch(rel, path)
+    return path
 
 
 def remove_tree(path: Path) -> None:
     """Delete a file or folder inside DATA_DIR if it exists."""
     path = inside(data_dir(), path)
+    if objectstore.shared(rel := str(path.relative_to(data_dir()))):
+        objectstore.remove(rel)
     if path.is_dir():
         shutil.rmtree(path)
     else:
@@ -100,4 +140,4 @@ def relative(path: Path) -> str:
 
 def absolute(stored: str) -> Path:
     """Turn a stored relative path back into an absolute one inside DATA_DIR."""
-    return inside(data_dir(), data_dir() / stored)
+    return local(data_dir() / stored)

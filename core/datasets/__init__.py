@@ -6,7 +6,8 @@ failure leaves neither a row nor a file. Cleaning steps add versions (`versions`
 row always describes the current one.
 
 The package's modules, lowest first; each imports only those before it:
-`store` (store_table, get_dataset, list, delete), `views` (the SELECT behind previews and exports),
+`store` (store_table, get_dataset, list, delete), `views` (the SELECT behind previews and exports), `pages`
+(sort indexes and row-group pages of large data),
 `versions`, `frames` (load_frame, preview, count_rows), `download` (the URL client that refuses
 internal addresses), `importers` (files, URLs, Kaggle), `export`. External databases live in
 `core.connections`, which sits above `store`.

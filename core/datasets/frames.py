@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from core import duck
+from core.datasets import pages
 from core.datasets.store import dataset_path
 from core.datasets.versions import version_path
 from core.datasets.views import view_sql
@@ -42,6 +43,12 @@ def preview(
     """
     path, names = _version_file(ref, version)
     sql = view_sql(path, names, where=where, select=columns, sort_by=sort_by, descending=descending)
+    if not (where and where.strip()):  # large data: a sort index or the row groups, never a scan
+        found = pages.page(path, offset=max(offset, 0), limit=int(limit), sort_by=sort_by, descending=descending,
+                           columns=columns or names)
+        if found is not None:
+            with duck.cursor() as con:
+                return con.from_arrow(found).df()  # the same pandas types as a page cut by DuckDB
     with duck.cursor() as con, duck.explained("Reading this page of the dataset"):
         return con.execute(f"{sql} LIMIT ? OFFSET ?", [int(limit), int(max(offset, 0))]).df()
 

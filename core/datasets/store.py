@@ -129,6 +129,7 @@ def delete_dataset(ref: uuid.UUID | str) -> None:
         s.exec(delete(DatasetVersion).where(DatasetVersion.dataset_id == row.id))
         s.delete(s.get(Dataset, row.id))
     storage.remove_tree(storage.dataset_dir(row.id))
+    storage.remove_tree(storage.area("sortindex") / str(row.id))  # see core.datasets.pages
 
 
 def count_datasets() -> int:

@@ -66,6 +66,7 @@ def add_version(ref: uuid.UUID | str, write: Callable[[Path], None], *, step: di
     try:
         write(tmp)
         os.link(tmp, target)  # unlike a rename, never replaces a version another session just wrote
+        storage.publish_new(target)  # and none another machine stored in the shared bucket
     except FileExistsError as exc:
         raise Conflict("Another change to this dataset was saved at the same time.",
                        hint="Reload the page and apply the step again.") from exc

@@ -32,7 +32,7 @@ def cache_path(dataset_id: uuid.UUID | str, version: int) -> Path:
 def cached_profile(dataset_id: uuid.UUID | str) -> Profile | None:
     """The cached profile of the dataset's current version, if one was computed."""
     ds = get_dataset(dataset_id)
-    path = cache_path(ds.id, ds.version)
+    path = storage.local(cache_path(ds.id, ds.version))
     if not path.is_file():
         return None
     try:

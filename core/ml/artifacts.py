@@ -98,8 +98,7 @@ def delete_model(ref: uuid.UUID | str) -> None:
         row = s.get(MLModel, model.id)
         if row is not None:
             s.delete(row)
-    path = storage.absolute(model.artifact_path)
-    path.unlink(missing_ok=True)
+    storage.remove_tree(storage.data_dir() / model.artifact_path)  # the local copy and the bucket's
 
 
 def get_run(ref: uuid.UUID | str) -> TrainingRun:

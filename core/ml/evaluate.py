@@ -66,7 +66,7 @@ def split_frames(model: MLModel) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray
 
 def training_frame(model: MLModel) -> pd.DataFrame:
     """The dataset version the model was trained on (the current one if that file is gone)."""
-    path = storage.dataset_file(model.dataset_id, model.dataset_version)
+    path = storage.local(storage.dataset_file(model.dataset_id, model.dataset_version))
     if path.is_file():
         return pq.read_table(path).to_pandas()
     try:

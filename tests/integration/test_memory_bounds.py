@@ -1,0 +1,68 @@
+"""Memory stays bounded on data big enough to matter: pages and charts never load a dataset whole.
+
+The work runs in a child process whose DuckDB may use 64 MB (DUCKDB_MEMORY_LIMIT) and one thread; it
+reports its peak RSS (VmHWM) above the RSS it had after a warm-up on a tiny dataset, and that must stay under half
+the data's in-memory size (loading it into pandas would take more than the whole of it). The deep sorted
+page (the sort index) is bounded by DuckDB's limit instead and is checked for correctness elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from core import datasets
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS = 3_000_000
+
+CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from core import charts, datasets
+def status_mb(field):  # VmHWM, unlike ru_maxrss, starts afresh at exec (not at the forking parent's peak)
+    with open('/proc/self/status') as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith(field))
+for kind, spec in (('histogram', {'x': 'price'}), ('scatter', {'x': 'id', 'y': 'price'})):
+    charts.make_chart(kind, 'tiny', **spec)
+datasets.preview('tiny', offset=5, limit=5, sort_by='price')
+before = status_mb('VmRSS')
+middle = datasets.preview('big', offset=%(rows)d // 2, limit=100)
+page = datasets.preview('big', offset=1000, limit=100, sort_by='price', descending=True)
+hist = charts.make_chart('histogram', 'big', x='price')
+scatter = charts.make_chart('scatter', 'big', x='id', y='price')
+peak = status_mb('VmHWM')
+print(json.dumps({'extra_mb': peak - before, 'page_rows': len(page), 'first_price': float(page['price'][0]),
+                  'middle_id': int(middle['id'][0]),
+                  'scatter_points': len(scatter.data[0].x)}))
+"""
+
+
+def test_pages_and_charts_stay_under_half_the_data_size(workbench: Path) -> None:
+    # Given a 3-million-row dataset (about 60 MB in memory as Arrow)
+    rng = np.random.default_rng(3)
+    price = np.round(rng.lognormal(3, 1, ROWS), 2)
+    table = pa.table({"id": np.arange(ROWS), "price": price,
+                      "region": pa.array(np.array(["n", "s", "e", "w"], dtype=object)[rng.integers(0, 4, ROWS)])})
+    data_mb = table.nbytes / 2**20
+    datasets.store_table(table, name="big", source="test")
+    datasets.store_table(table.slice(0, 300), name="tiny", source="test")
+    del table
+    # When a child process with a 64 MB DuckDB reads a middle page, a sorted page and draws two charts
+    env = {**os.environ, "DATA_DIR": str(workbench), "DUCKDB_MEMORY_LIMIT": "64MB", "DUCKDB_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", CHILD % {"rows": ROWS}, str(ROOT)], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=workbench.parent)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    # Then the page is right, the scatter is sampled, and the peak stays under the data's size
+    assert got["page_rows"] == 100 and got["first_price"] == pytest.approx(np.sort(price)[::-1][1000])
+    assert got["middle_id"] == ROWS // 2
+    assert got["scatter_points"] < ROWS
+    assert got["extra_mb"] < data_mb / 2, f"peak {got['extra_mb']:.0f} MB above start for {data_mb:.0f} MB of data"
