@@ -97,7 +97,7 @@ def notebook_cells(project: Project, steps: list[Step], files: dict[str, str]) -
         f"PROJECT_NAME = {project.name + ' (re-run)'!r}", metadata={"tags": ["parameters"]}))
     cells.append(nbformat.v4.new_code_cell(
         "import json, os\nif DATA_DIR:\n    os.environ['DATA_DIR'] = DATA_DIR\n"
-        "from core import charts, cleaning, datasets, ml, projects, sql, stats\n"
+        f"from core import {', '.join(_modules(steps))}\n"
         "project = projects.create(PROJECT_NAME)\nRESULTS = {}"))
     for n, step in enumerate(st for st in steps if st.kind in _CODE):
         cells.append(nbformat.v4.new_markdown_cell(f"## Step {n + 1}: {step.kind}\n\nStored result: {_md(step.result)}"))
@@ -105,6 +105,15 @@ def notebook_cells(project: Project, steps: list[Step], files: dict[str, str]) -
         cells.append(nbformat.v4.new_code_cell("with projects.use(project.id):\n" + _indent(body)))
     cells.append(nbformat.v4.new_code_cell("print(json.dumps(RESULTS, default=str))"))
     return cells
+
+
+def _modules(steps: list[Step]) -> list[str]:
+    """Only the `core` modules the steps use (importing `ml` when nothing trains costs seconds)."""
+    needed = {"datasets", "projects"} | {_MODULE[s.kind] for s in steps if s.kind in _MODULE}
+    return sorted(needed)
+
+
+_MODULE = {"clean": "cleaning", "chart": "charts", "test": "stats", "sql": "sql", "train": "ml"}
 
 
 def _md(text: str) -> str:

@@ -119,25 +119,35 @@ def _offline(project: Any, numbered: list[Fact]) -> Summary:
 
 
 def _configured() -> bool:
-    from core.rag.client import llm_configured
+    key = get_settings().openai_api_key
+    return key is not None and bool(key.get_secret_value().strip())
 
-    return llm_configured()
+
+def _client() -> Any:
+    """The OpenAI SDK client for the configured endpoint (not `core.rag`'s: importing that loads the RAG stack)."""
+    import openai
+
+    settings = get_settings()
+    if not _configured():
+        raise LLMError("No language model is configured.", hint="Set OPENAI_API_KEY (and OPENAI_BASE_URL).")
+    return openai.OpenAI(api_key=settings.openai_api_key.get_secret_value(), base_url=settings.openai_base_url or None,
+                         timeout=settings.llm_timeout_s, max_retries=1)
 
 
 def _written(project: Any, numbered: list[Fact], *, save: bool) -> Summary:
     import openai
 
-    from core.rag.client import describe, openai_client
-
     body = "\n".join(f"[{f.number}] {f.text}" for f in numbered)
     try:
-        reply = openai_client().chat.completions.create(
+        reply = _client().chat.completions.create(
             model=get_settings().llm_model, temperature=0,
             messages=[{"role": "system", "content": SYSTEM_PROMPT},
                       {"role": "user", "content": "Facts:\n" + fence("project facts", body)}])
         text = (reply.choices[0].message.content or "").strip()
     except openai.OpenAIError as exc:
-        raise LLMError(f"The language model failed: {describe(exc)}.") from exc
+        status = getattr(exc, "status_code", None)
+        raise LLMError(f"The language model failed: {type(exc).__name__}" + (f" (HTTP {status})." if status else "."),
+                       hint="Check OPENAI_BASE_URL, OPENAI_API_KEY and LLM_MODEL, or try again.") from exc
     except (ValueError, IndexError, AttributeError) as exc:
         raise LLMError("The language model sent a reply that could not be read.") from exc
     return _grounded(project, numbered, text, save=save)

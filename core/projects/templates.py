@@ -333,12 +333,20 @@ def apply_template(template_id: uuid.UUID | str, dataset_id: uuid.UUID | str | d
             store.link(project.id, ("dataset", ds_id))
         results = _replay(project, plan, progress)
     except BaseException:
-        store.delete_project(project.id)
+        _discard(project.id)
         raise
     store.set_meta(project.id, {"template_id": plan.template_id, "template_name": plan.template_name,
                                 "mapping": plan.mapping, "datasets": plan.datasets, "results": results})
     progress(1.0, f"{sum(r['status'] == 'ok' for r in results)} of {len(results)} step(s) ran", None)
     return store.get_project(project.id)
+
+
+def _discard(project_id: uuid.UUID) -> None:
+    """Remove the new project of a run that could not finish (cancelled, or the database failed)."""
+    try:
+        store.delete_project(project_id)
+    except NotFound:
+        log.info("template run project %s was already gone", project_id)
 
 
 def _replay(project: Project, plan: Plan, progress: Progress) -> list[dict[str, Any]]:
