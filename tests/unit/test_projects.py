@@ -156,7 +156,7 @@ def test_archive_keeps_exact_versions_after_the_live_dataset_is_deleted(tmp_path
     restored = projects.restore(a.id)
     assert restored.status == "active" and projects.add_note(p.id, "again")
     # A deleted live dataset is named when the active project is exported
-    with pytest.raises(NotFound, match="'sales'.*was deleted"):
+    with pytest.raises(NotFound, match=r"'sales'.*was deleted"):
         projects.export(p.id, format="ipynb")
 
 
