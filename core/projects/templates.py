@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -360,8 +361,10 @@ def _replay(project: Project, plan: Plan, progress: Progress) -> list[dict[str, 
 
 def _run_one(step: PlanStep) -> dict[str, Any]:
     base = {"index": step.index, "kind": step.kind, "description": step.description, "original": step.original}
+    started = time.perf_counter()
     try:
         out = RUNNERS[step.kind](step)
+        base["duration_s"] = round(time.perf_counter() - started, 3)
     except JobCancelled:
         raise
     except WorkbenchError as exc:
