@@ -27,23 +27,20 @@ def test_items_made_inside_use_join_the_project_and_others_do_not(tmp_path: Path
     linked = {(i.item_type, i.item_id) for i in projects.items(p.id)}
     assert ("dataset", made["dataset"].id) in linked and ("chart", made["chart"].id) in linked
     assert ("test", made["test"].id) in linked and ("dataset", outside.id) not in linked
-    assert [s.kind for s in projects.methodology(p.id)] == ["import", "clean", "chart", "test", "sql"]
+    steps = {s.kind: s for s in projects.methodology(p.id)}
+    assert list(steps) == ["import", "clean", "chart", "test", "sql"]
+    # The methodology reads each step's parameters and result from the stored rows
+    assert steps["import"].metrics == {"rows": 40, "columns": 3}
+    assert steps["clean"].parameters["op"] == "fill" and "median" in steps["clean"].result
+    assert steps["chart"].parameters == {"kind": "bar", "spec": {"x": "region", "y": "units"}}
+    assert steps["test"].metrics["p_value"] == pytest.approx(made["test"].p_value)
+    assert steps["sql"].metrics == {"rows": 2}
     # When the outside dataset is linked and the chart unlinked
     projects.link(p.id, outside)
     projects.link(p.id, outside)
     projects.unlink(p.id, made["chart"])
     assert projects.item_ids(p.id, "dataset") == {made["dataset"].id, outside.id}
     assert projects.item_ids(p.id, "chart") == set()
-
-
-def test_methodology_reads_parameters_and_one_line_results(tmp_path: Path) -> None:
-    p, made = build_project(sales_csv(tmp_path / "s.csv"))
-    steps = {s.kind: s for s in projects.methodology(p.id)}
-    assert steps["import"].metrics == {"rows": 40, "columns": 3}
-    assert steps["clean"].parameters["op"] == "fill" and "median" in steps["clean"].result
-    assert steps["chart"].parameters == {"kind": "bar", "spec": {"x": "region", "y": "units"}}
-    assert steps["test"].metrics["p_value"] == pytest.approx(made["test"].p_value)
-    assert steps["sql"].metrics == {"rows": 2}
 
 
 def test_hostile_names_are_kept_as_text_and_escaped_in_exports(tmp_path: Path) -> None:
@@ -137,7 +134,7 @@ def test_llm_summary_is_grounded_saved_as_a_note_and_unknown_citations_dropped(
     assert fallback.mode == "offline"  # an ungrounded reply is not kept
 
 
-def test_archive_keeps_exact_versions_after_the_live_dataset_is_deleted(tmp_path: Path, backend: str) -> None:
+def test_archive_keeps_exact_versions_after_the_live_dataset_is_deleted(tmp_path: Path) -> None:
     p, made = build_project(sales_csv(tmp_path / "s.csv"))
     projects.add_note(p.id, "kept", kind="decision")
     live = storage.absolute(datasets.versions.get_version(made["dataset"].id, 2).path).read_bytes()
@@ -158,6 +155,13 @@ def test_archive_keeps_exact_versions_after_the_live_dataset_is_deleted(tmp_path
     # A deleted live dataset is named when the active project is exported
     with pytest.raises(NotFound, match=r"'sales'.*was deleted"):
         projects.export(p.id, format="ipynb")
+    # A project deleted after its archive comes back with its notes; deleting the archive removes its files
+    again = projects.archive(p.id)
+    projects.delete_project(p.id)
+    back = projects.restore(again.id)
+    assert back.name == "Sales study" and {n.text for n in projects.notes(back.id)} == {"kept", "again"}
+    projects.delete_archive(again.id)
+    assert not storage.absolute(again.folder).exists()
 
 
 def test_archive_of_an_empty_project_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
@@ -168,31 +172,17 @@ def test_archive_of_an_empty_project_is_refused_and_leaves_nothing(tmp_path: Pat
     assert not any(storage.area("archive").iterdir())
 
 
-def test_restore_recreates_a_deleted_project_with_its_notes(tmp_path: Path) -> None:
-    p, _ = build_project(sales_csv(tmp_path / "s.csv"))
-    projects.add_note(p.id, "keep me", kind="finding")
-    a = projects.archive(p.id)
-    projects.delete_project(p.id)
-    back = projects.restore(a.id)
-    assert back.name == "Sales study" and [n.text for n in projects.notes(back.id)] == ["keep me"]
-    projects.delete_archive(a.id)
-    assert not storage.absolute(a.folder).exists()
-
-
 def _template(tmp_path: Path) -> projects.Template:
     p, _ = build_project(sales_csv(tmp_path / "s.csv"))
     return projects.make_template(projects.archive(p.id).id, name="Sales template")
 
 
-def test_template_roles_name_required_columns_with_types(tmp_path: Path) -> None:
+def test_plan_names_missing_columns_with_the_closest_names(tmp_path: Path) -> None:
     t = _template(tmp_path)
+    # The template's role names the input columns its steps use, with their semantic types
     assert t.roles[0]["required"] == [{"name": "region", "type": "text"}, {"name": "units", "type": "numeric"}]
     assert [s["kind"] for s in t.steps] == ["clean", "chart", "test", "sql"]
     assert {p["key"] for p in t.parameters} >= {"0.method", "2.alternative"}
-
-
-def test_plan_names_missing_columns_with_the_closest_names(tmp_path: Path) -> None:
-    t = _template(tmp_path)
     other = tmp_path / "o.csv"
     other.write_text("area,unit_count,price\nn,1,2\ns,2,3\n")
     ds = datasets.ingest_file(other, name="other")
