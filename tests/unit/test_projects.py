@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -223,6 +224,14 @@ def test_apply_template_job_runs_in_the_background_and_items_join_the_new_projec
     new = projects.get_project(done.result["project_id"])
     assert [r["status"] for r in new.meta["results"]] == ["ok"] * 4 and done.result["failed"] == []
     assert len(projects.item_ids(new.id, "test")) == 1
+    # And what any job makes joins the project that was current when it was submitted (the worker restores it)
+    with projects.use(new.id):
+        train = jobs.submit("ml.train", dataset_id=str(ds.id), target="price", models=["linear_regression"], cv=2)
+    jobs.wait_idle(60)
+    trained = jobs.get_job(train.id)
+    assert trained.status == "succeeded", trained.error
+    assert projects.item_ids(new.id, "run") == {uuid.UUID(trained.result["run_id"])}
+    assert projects.item_ids(new.id, "model") == {uuid.UUID(trained.result["best_model_id"])}
 
 
 def test_jobs_carry_the_current_project_in_their_params() -> None:
