@@ -5,6 +5,7 @@ import streamlit as st
 from core import activity
 from ui.errors import guard
 from ui.layout import link, page_setup
+from ui.projects_view import recent_projects
 from ui.safe import sanitize_reply
 from ui.schedules_view import home_banner
 
@@ -34,6 +35,10 @@ with guard():
     for i, (page, label, icon) in enumerate(actions):
         with grid[i % 4]:
             link(page, label, icon)
+
+    st.subheader("Recent projects")
+    recent_projects()
+    link("pages/0_Projects.py", "All projects", "🗂️")
 
     st.subheader("Recent activity")
     events = activity.recent()

@@ -42,6 +42,7 @@ def submit(kind: str, *, title: str | None = None, **params: Any) -> Job:
 
     task = get_task(kind)
     _check_json(params)
+    params = with_project(params)
     _ensure_embedded_worker()
     job = store.create(kind, task.queue, title or task.title, params)
     try:
@@ -50,6 +51,19 @@ def submit(kind: str, *, title: str | None = None, **params: Any) -> Job:
         store.delete(job.id)
         raise
     return job
+
+
+def with_project(params: dict[str, Any]) -> dict[str, Any]:
+    """The params plus the current project's id (PROJECT_PARAM), so what the job creates joins that project."""
+    from core import project_context
+
+    current = project_context.current()
+    if current is None or PROJECT_PARAM in params:
+        return params
+    return {**params, PROJECT_PARAM: str(current)}
+
+
+PROJECT_PARAM = "_project_id"
 
 
 def _ensure_embedded_worker() -> None:

@@ -20,6 +20,7 @@ from dramatiq.brokers.stub import StubBroker
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from core import project_context
 from core.config import get_settings
 from core.errors import BrokerUnavailable
 from jobs import store
@@ -38,7 +39,8 @@ def run_job(job_id: str) -> None:
     """The body of every actor: run the registered handler of the job's kind."""
     job = store.get_job(job_id)
     handler = get_task(job.kind)
-    keep_result(job.id, handler.fn(dict(job.params), for_job(job.id)) or {})
+    with project_context.using(job.params.get("_project_id")):  # items the job makes join the submitter's project
+        keep_result(job.id, handler.fn(dict(job.params), for_job(job.id)) or {})
 
 
 @dataclass

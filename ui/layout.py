@@ -29,6 +29,9 @@ def page_setup(title: str, icon: str = "📊", *, chat: bool = True) -> None:
     settings = get_settings()
     _start_services(str(settings.data_dir), settings.resolved_database_url, settings.redis_url)
     st.session_state[Keys.PAGE_NAME] = title
+    from ui.project_picker import project_picker
+
+    project_picker()
     if chat:
         from ui.chat import sidebar_chat
 

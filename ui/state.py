@@ -22,3 +22,12 @@ class DatasetKeys:
     EXPORT = "datasets_export"
     STEP_PREVIEW = "datasets_step_preview"
     DIFF_VERSIONS = "datasets_diff_versions"  # the version list the diff selectors last defaulted from
+
+
+class ProjectKeys:
+    """Session-state keys of the current-project picker and the Projects and Archive pages."""
+
+    CURRENT = "current_project_id"
+    PICKER = "project_picker"
+    OPEN = "projects_open_id"
+    APPLY_JOB = "archive_apply_job"

@@ -9,11 +9,12 @@ from agents.planner.explore import rule_eda
 from agents.planner.forbidden import forbidden
 from agents.planner.ml import rule_job, rule_predict, rule_train
 from agents.planner.parse import Ctx, Rule, context
+from agents.planner.projects import rule_projects
 from agents.planner.sql import rule_aggregate, rule_sql
 from agents.planner.stats import rule_tests
 from agents.reply import ToolCall
 
-RULES: tuple[Rule, ...] = (rule_sql, rule_documents_page, rule_list_datasets, rule_job, rule_documents,
+RULES: tuple[Rule, ...] = (rule_projects, rule_sql, rule_documents_page, rule_list_datasets, rule_job, rule_documents,
                            rule_definition, rule_shape, rule_tests, rule_predict, rule_train, rule_charts,
                            rule_aggregate, rule_eda, rule_info)
 

@@ -13,6 +13,7 @@ from agents.tools.datasets import get_dataset_info, list_datasets
 from agents.tools.documents import QuestionArgs, query_documents, search_documents
 from agents.tools.eda import EdaArgs, eda_analysis
 from agents.tools.ml import JobArgs, PredictArgs, TrainArgs, get_job_status, predict, train_ml_model
+from agents.tools.projects import NoteArgs, ProjectArg, add_note, summarize_project
 from agents.tools.registry import DatasetArg, NoArgs, QueryArgs, Tool, ToolResult, execute
 from agents.tools.sql import SqlArgs, sql_query
 from agents.tools.stats import TestArgs, hypothesis_test
@@ -42,6 +43,10 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
          QueryArgs, search_documents, ("core.rag",)),
     Tool("web_search", "Search the web (SerpAPI) for up-to-date information.", QueryArgs, web_search,
          enabled=serpapi_configured),
+    Tool("summarize_project", "Summarise a project (default: the current one) from its datasets, tests, models "
+         "and findings, each fact citing its item.", ProjectArg, summarize_project, ("core.projects",)),
+    Tool("add_note", "Add a note, finding, to-do or decision to a project (default: the current one).",
+         NoteArgs, add_note, ("core.projects",)),
 ]}
 
 
