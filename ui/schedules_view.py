@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from core import datasets
+from core import datasets, projects
 from core.models.schedule import Schedule, ScheduleRun
 from jobs import schedules
 from ui.errors import guard
@@ -31,11 +31,23 @@ def create_form() -> None:
         st.info("Import a dataset first: a schedule refreshes or profiles one.")
         link("pages/1_Datasets.py", "Go to Datasets", "📁")
         return
+    kind = st.selectbox("What to do", schedules.kinds(), format_func=lambda k: KIND_LABEL.get(k, k),
+                        key="schedule-kind")
+    templates = projects.list_templates() if kind == "template.apply" else []
+    if kind == "template.apply" and not templates:
+        st.info("No template yet: archive a finished project and make a template of it on the Archive page.")
+        link("pages/7_Archive.py", "Go to the Archive", "🗄️")
+        return
     with st.form("schedule-create", border=True):
-        kind = st.selectbox("What to do", schedules.kinds(), format_func=lambda k: KIND_LABEL.get(k, k),
-                            key="schedule-kind")
         names = {str(d.id): f"{d.name} ({d.source})" for d in options}
-        target = st.selectbox("Dataset", list(names), format_func=names.__getitem__, key="schedule-target")
+        params: dict[str, str] = {}
+        if kind == "template.apply":
+            labels = {str(t.id): t.name for t in templates}
+            target = st.selectbox("Template", list(labels), format_func=labels.__getitem__, key="schedule-template")
+            params["dataset_id"] = st.selectbox("On the latest version of", list(names), format_func=names.__getitem__,
+                                                key="schedule-target")
+        else:
+            target = st.selectbox("Dataset", list(names), format_func=names.__getitem__, key="schedule-target")
         how = st.radio("When", ["Interval", "Cron"], horizontal=True, key="schedule-how")
         every = st.number_input("Every (minutes)", min_value=0, value=60, step=1, key="schedule-every")
         cron = st.text_input("Cron expression (minute hour day month weekday)", value="0 6 * * *", key="schedule-cron")
@@ -44,7 +56,7 @@ def create_form() -> None:
         if st.form_submit_button("Create schedule", type="primary"):
             with guard():
                 row = schedules.create(kind, target, timezone=timezone, cron=cron if how == "Cron" else None,
-                                       every_minutes=int(every) if how == "Interval" else None)
+                                       every_minutes=int(every) if how == "Interval" else None, params=params)
                 st.success(f"Scheduled: {KIND_LABEL.get(row.kind, row.kind)} of {row.target_label}, {row.every}; "
                            f"next run {_when(row.next_run_at)}.")
 

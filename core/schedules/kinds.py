@@ -62,8 +62,24 @@ def _any_dataset(target_id: str, _params: dict[str, Any]) -> str:
     return get_dataset(target_id).name
 
 
+def _template_on_dataset(target_id: str, params: dict[str, Any]) -> str:
+    """A template and the dataset it runs on (`params["dataset_id"]`); the plan is checked now, so a
+    dataset that lacks a required column is refused at save time, not at the first run."""
+    from core import projects
+
+    template = projects.get_template(target_id)
+    dataset_id = params.get("dataset_id")
+    if not dataset_id:
+        raise InvalidInput("A template schedule needs the dataset it runs on.",
+                           hint="Pass params={'dataset_id': ...}; each run uses that dataset's latest version.")
+    dataset = get_dataset(dataset_id)
+    projects.plan_template(template.id, dataset.id, params.get("mapping"))
+    return f"{template.name} on {dataset.name}"
+
+
 register(Kind("dataset.refresh", "schedule.dataset.refresh", "Refresh dataset", _refreshable_dataset))
 register(Kind("dataset.profile", "schedule.dataset.profile", "Re-profile dataset", _any_dataset))
+register(Kind("template.apply", "schedule.template.apply", "Apply template", _template_on_dataset))
 
 
 @dataclass(frozen=True)

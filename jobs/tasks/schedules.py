@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from core import schedules
+from core import projects, schedules
 from core.errors import WorkbenchError
 from core.progress import Progress
 from jobs.registry import task
@@ -49,5 +49,20 @@ def profile(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     def work(p: dict[str, Any], prog: Progress) -> schedules.Outcome:
         previous = schedules.previous_result(p["schedule_id"], p["run_id"])
         return schedules.profile_dataset(p["target_id"], previous=previous, progress=prog)
+
+    return _carry_out(params, progress, work)
+
+
+@task("schedule.template.apply", queue="analysis_tasks", title="Apply template")
+def apply_template(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Replay a template on the latest version of its dataset; each run makes a new project."""
+    def work(p: dict[str, Any], prog: Progress) -> schedules.Outcome:
+        options = p.get("params") or {}
+        project = projects.apply_template(p["target_id"], options["dataset_id"], options.get("mapping"), prog)
+        results = project.meta.get("results", [])
+        failed = [r for r in results if r.get("status") != "ok"]
+        summary = f"{len(results) - len(failed)} of {len(results)} step(s) ran into project {project.name!r}"
+        return schedules.Outcome(summary=summary, result={"project_id": str(project.id), "steps": len(results),
+                                                          "failed_steps": len(failed)})
 
     return _carry_out(params, progress, work)

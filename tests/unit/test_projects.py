@@ -263,3 +263,30 @@ def test_archived_project_rejects_use_and_cleaning_outside_does_not_link(tmp_pat
         pass
     cleaning.apply_step(made["dataset"].id, {"op": "drop", "columns": ["price"]})
     assert len(projects.item_ids(p.id, "dataset_version")) == 2
+
+
+def test_a_schedule_replays_a_template_on_the_latest_version_and_refuses_a_dataset_it_cannot_fit(
+        tmp_path: Path) -> None:
+    from jobs import schedules
+
+    t = _template(tmp_path)
+    ds = datasets.ingest_file(sales_csv(tmp_path / "n.csv"), name="new_sales")
+    # A dataset without the template's columns is refused when the schedule is saved, and nothing is saved
+    other = tmp_path / "o.csv"
+    other.write_text("area,unit_count\nn,1\ns,2\n")
+    bad = datasets.ingest_file(other, name="other")
+    with pytest.raises(InvalidInput, match="closest: unit_count"):
+        schedules.create("template.apply", t.id, every_minutes=60, params={"dataset_id": str(bad.id)})
+    with pytest.raises(InvalidInput, match="needs the dataset"):
+        schedules.create("template.apply", t.id, every_minutes=60)
+    assert schedules.list_schedules() == []
+    # A schedule that fits runs the template into a new project, recorded on its run
+    s = schedules.create("template.apply", t.id, every_minutes=60, params={"dataset_id": str(ds.id)})
+    assert s.target_label == "Sales template on new_sales"
+    job = schedules.run_now(s.id)
+    jobs.wait_idle(60)
+    assert jobs.get_job(job.id).status == "succeeded", jobs.get_job(job.id).error
+    (run,) = schedules.history(s.id)
+    assert run.status == "succeeded" and run.result["steps"] == 4 and run.result["failed_steps"] == 0
+    new = projects.get_project(run.result["project_id"])
+    assert [r["status"] for r in new.meta["results"]] == ["ok"] * 4
