@@ -30,7 +30,7 @@ class Specialist:
 
 SPECIALISTS: dict[str, Specialist] = {s.key: s for s in [
     Specialist("data_analyst", "Data Analyst", "🔎",
-               ("eda_analysis", "get_dataset_info", "create_visualization", "list_datasets"),
+               ("eda_analysis", "get_dataset_info", "create_visualization", "list_datasets", "clean_dataset"),
                "You explore datasets: overviews, missing values, statistics, distributions, outliers, "
                "correlations, with a chart where it helps.",
                "explores data: overview, missing values, statistics, outliers, correlation"),

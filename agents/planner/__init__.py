@@ -13,11 +13,14 @@ This package keeps the old `agents.planner` names.
 """
 
 from agents.planner.dispatch import RULES, plan, plan_offline, plan_rules
-from agents.planner.intents import INTENTS, Intent, register
+from agents.planner.clarify import describe_call
+from agents.planner.intents import INTENTS, Intent, changes_data, register
+from agents.planner.steps import Plan, Step, grounding_note, plan_request, plan_steps
 from agents.planner.examples import EXAMPLES, examples_for, explain_unmapped
 from agents.planner.forbidden import FORBIDDEN, forbidden
 from agents.planner.parse import Ctx, Mention, Schema, context, load_schemas
 from agents.reply import ToolCall
 
-__all__ = ["EXAMPLES", "FORBIDDEN", "INTENTS", "RULES", "Ctx", "Intent", "Mention", "Schema", "ToolCall", "context", "examples_for",
-           "explain_unmapped", "forbidden", "load_schemas", "plan", "plan_offline", "plan_rules", "register"]
+__all__ = ["EXAMPLES", "FORBIDDEN", "INTENTS", "RULES", "Ctx", "Intent", "Mention", "Plan", "Schema", "Step", "ToolCall",
+           "changes_data", "context", "describe_call", "examples_for", "explain_unmapped", "forbidden", "grounding_note",
+           "load_schemas", "plan", "plan_offline", "plan_request", "plan_rules", "plan_steps", "register"]

@@ -35,6 +35,8 @@ TRIES = 3
 ASK_MARGIN = 0.015
 SEMANTIC_CHARS = 400
 _loaded: list[bool] = []
+FUNCTION_WORDS = {"what", "whats", "is", "are", "the", "a", "an", "and", "of", "about", "in", "my", "for", "with",
+                  "me", "on", "s", "it", "its", "this", "that", "these", "those", "or", "to", "vs"}
 
 
 def load_intents() -> None:
@@ -116,12 +118,14 @@ def plan(ctx: Ctx, encoder: str = semantic.DEFAULT_ENCODER) -> list[ToolCall]:
     A builder that recognises the request but cannot fill it sets `ctx.clarification` and planning stops;
     two close readings that would run different tools set a clarification with both as `ctx.choices`.
     """
-    for rule in (rule_sql, rule_documents_page):
+    for rule in (rule_sql, rule_documents_page, rule_definition):
         calls = rule(ctx)
         if calls:
             return calls
     if ctx.ds is None or len(ctx.low) > MAX_PARSE_CHARS:
         return plan_rules(ctx)
+    if ctx.cols and not set(re.findall(r"[a-z]+", ctx.wording)) - FUNCTION_WORDS:
+        return []  # only column names ("what is the mean radius"): `explain_unmapped` offers the readings
     ranked = ranked_intents(ctx, encoder)
     if ranked[0][0] == "none":
         return []

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from agents.planner.charts import rule_charts
-from agents.planner.clarify import missing_column
+from agents.planner.clarify import missing_column, unknown_phrase
 from agents.planner.datasets import rule_info, rule_list_datasets
 from agents.planner.documents import rule_definition, rule_documents
 from agents.planner.grounding import false_level, is_binary, true_level, words
@@ -254,8 +254,12 @@ def build_aggregate(ctx: Ctx) -> list[ToolCall] | None:
     """An average, total, maximum... of a number, with conditions as WHERE and a group when it says 'by'."""
     if ctx.ds is None:
         return None
-    fn = _agg_fn(ctx) or "SUM"
-    group = _group_by(ctx)
+    fn = _agg_fn(ctx)
+    if fn is None:
+        return None
+    named = {v.column for v in ctx.values}
+    group = _group_by(ctx) or next((c for c in group_columns(ctx) if c not in named and not
+                                    is_binary(_levels(ctx, c)) and ctx.ds.kinds.get(c) == "categorical"), None)
     values = [c for c in value_columns(ctx) if c != group]
     if not values:
         missing_column(ctx, f"the {ALIAS[fn]} of a number")
@@ -286,6 +290,8 @@ def _eda(analysis: str, *, with_columns: bool, needs_columns: bool = False) -> A
         if analysis == "correlation" and cols and len(cols) < 2:
             cols = None
         if needs_columns and not cols:
+            if unknown_phrase(ctx):
+                missing_column(ctx, f"the {analysis.replace('_', ' ')}")
             return None
         return ctx.call("eda_analysis", analysis=analysis, columns=cols if with_columns else None)
     build.__name__ = f"build_{analysis}"
@@ -386,7 +392,7 @@ register(
         "average {num} by {cat}", "total {num} per {cat}", "mean {num} for {val}", "sum of {num} in {val}",
         "highest {num} in each {cat}", "lowest {num} of {val}", "max {num}", "median {num} of {val} rows",
         "what is the average {num} of {val}", "longest {num} in {val}", "total {num}",
-        "the average {num} of people in {val}",
+        "the average {num} of people in {val}", "median {num} across {cat}", "top {n} {cat} by average {num}",
     ), build_aggregate, tools=("sql_query",)),
     Intent("shape", (
         "how many rows and columns does {ds} have", "shape of {ds}", "dimensions of the data",
@@ -407,7 +413,8 @@ register(
     ), build_chart, tools=("create_visualization",)),
     Intent("missing", (
         "show missing values", "which columns have missing values", "are there nulls", "count the empty cells",
-        "how many nan values per column", "where is data missing",
+        "how many nan values per column", "where is data missing", "are there any nulls in {ds}",
+        "do we have null {num}",
     ), _eda("missing", with_columns=False), tools=("eda_analysis",)),
     Intent("duplicates", (
         "are there duplicate rows", "any duplicates in {ds}", "find repeated records", "duplicated rows",
@@ -431,6 +438,7 @@ register(
     Intent("correlation", (
         "correlation matrix", "which columns are correlated", "correlation between {num} and {num}",
         "how are the numeric columns related", "corr of {num} with {num}",
+        "what is the relationship between {num} and {num}", "how are {num} and {num} related",
     ), _eda("correlation", with_columns=True), tools=("eda_analysis",)),
     Intent("overview", (
         "give me an overview of {ds}", "summarize the data", "explore {ds}", "what does the data look like",
@@ -439,6 +447,7 @@ register(
     Intent("train", (
         "train a model to predict {cat}", "build a classifier for {cat}", "fit a regression model for {num}",
         "forecast {num}", "predict {cat} with machine learning", "classify {cat}", "build a model for {num}",
+        "predict {num} from {num} and {num}",
     ), _rules(rule_train), tools=("train_ml_model",)),
     Intent("predict", ("predict with the trained model", "score new data with the model",
                        "apply the model to {ds}"), _rules(rule_predict), tools=("predict",)),

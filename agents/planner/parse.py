@@ -119,14 +119,15 @@ def _spans(low: str, phrase: str) -> list[tuple[int, int]]:
         return exact
     size = phrase.count(" ") + 1
     found = []
+    tokens = list(re.finditer(r"[\w']+", low))
     for n in {size, size + 1, max(size - 1, 1)}:
-        tokens = list(re.finditer(r"[\w']+", low))
         for i in range(len(tokens) - n + 1):
             start, end = tokens[i].start(), tokens[i + n - 1].end()
             piece = low[start:end]
-            if piece in VOCABULARY:
-                continue
-            score = difflib.SequenceMatcher(None, piece, phrase).ratio()
+            if piece in VOCABULARY or 2 * min(len(piece), len(phrase)) < 0.8 * (len(piece) + len(phrase)) - 2:
+                continue  # lengths too far apart for a ratio of 0.8 (nor the same letters squeezed)
+            matcher = difflib.SequenceMatcher(None, piece, phrase)
+            score = matcher.ratio() if matcher.quick_ratio() >= 0.8 else 0.0
             squeezed = piece.replace(" ", "") == phrase.replace(" ", "")
             if squeezed or (score >= 0.8 and len(piece) >= 4 and n == size and _word_by_word(piece, phrase)):
                 found.append((start, end))
