@@ -88,10 +88,10 @@ def _mask(ctx: Ctx, column: str) -> str:
     return "{num}" if ctx.ds.kinds.get(column) == "numeric" else "{cat}"
 
 
-def ranked_intents(ctx: Ctx, encoder: str = semantic.DEFAULT_ENCODER) -> list[tuple[str, float]]:
+def ranked_intents(ctx: Ctx, encoder: str | None = None) -> list[tuple[str, float]]:
     """Intents by score, with one the message names outright (a test, a chart kind) moved first."""
     load_intents()
-    ranked = semantic.rank(masked(ctx), bank_key(), encoder)
+    ranked = semantic.rank(masked(ctx), bank_key(), encoder or semantic.DEFAULT_ENCODER)
     first = _named_intent(ctx, ranked)
     if first:
         top = ranked[0][1]
@@ -112,7 +112,7 @@ def _named_intent(ctx: Ctx, ranked: list[tuple[str, float]]) -> str | None:
     return None
 
 
-def plan(ctx: Ctx, encoder: str = semantic.DEFAULT_ENCODER) -> list[ToolCall]:
+def plan(ctx: Ctx, encoder: str | None = None) -> list[ToolCall]:
     """The tool calls the message asks for, from the intent of its meaning and the data it names.
 
     A builder that recognises the request but cannot fill it sets `ctx.clarification` and planning stops;

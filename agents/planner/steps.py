@@ -53,7 +53,7 @@ def clauses(message: str) -> list[str]:
 
 
 def plan_steps(message: str, *, dataset_id: str | None = None, schemas: list[Schema] | None = None,
-               page: str | None = None) -> Plan | None:
+               page: str | None = None, encoder: str | None = None) -> Plan | None:
     """The ordered plan of a multi-step request, or None when the message is one request."""
     from agents.planner.dispatch import plan
     from agents.planner.parse import load_schemas
@@ -67,7 +67,7 @@ def plan_steps(message: str, *, dataset_id: str | None = None, schemas: list[Sch
         ctx = context(part, dataset_id=current, schemas=schemas, page=page)
         if not ctx.cols and previous is not None:
             ctx = context(f"{part} {_about(previous)}", dataset_id=current, schemas=schemas, page=page)
-        calls = plan(ctx)
+        calls = plan(ctx, encoder)
         if not calls:
             out.unmapped.append(part)
             continue
@@ -87,16 +87,16 @@ def _about(call: ToolCall) -> str:
 
 
 def plan_request(message: str, *, dataset_id: str | None = None, schemas: list[Schema] | None = None,
-                 page: str | None = None) -> tuple[Plan, Ctx]:
+                 page: str | None = None, encoder: str | None = None) -> tuple[Plan, Ctx]:
     """Everything the offline assistant plans for a message: its steps (one for a single request) and the
     parse of the whole message (for the clarification, the notes and the grounding shown to an LLM)."""
     from agents.planner.dispatch import plan
 
     ctx = context(message, dataset_id=dataset_id, schemas=schemas, page=page)
-    multi = plan_steps(message, dataset_id=dataset_id, schemas=ctx.schemas, page=page)
+    multi = plan_steps(message, dataset_id=dataset_id, schemas=ctx.schemas, page=page, encoder=encoder)
     if multi is not None:
         return multi, ctx
-    calls = plan(ctx)
+    calls = plan(ctx, encoder)
     return Plan([Step(message, calls, ctx)] if calls else []), ctx
 
 
