@@ -12,13 +12,13 @@ the fallback and the benchmark's baseline (`plan_rules`). A message nothing maps
 This package keeps the old `agents.planner` names.
 """
 
-from agents.planner.dispatch import RULES, plan, plan_offline, plan_rules
 from agents.planner.clarify import describe_call
-from agents.planner.intents import INTENTS, Intent, changes_data, register
-from agents.planner.steps import Plan, Step, grounding_note, plan_request, plan_steps
+from agents.planner.dispatch import RULES, plan, plan_offline, plan_rules
 from agents.planner.examples import EXAMPLES, examples_for, explain_unmapped
 from agents.planner.forbidden import FORBIDDEN, forbidden
+from agents.planner.intents import INTENTS, Intent, changes_data, register
 from agents.planner.parse import Ctx, Mention, Schema, context, load_schemas
+from agents.planner.steps import Plan, Step, grounding_note, plan_request, plan_steps
 from agents.reply import ToolCall
 
 __all__ = ["EXAMPLES", "FORBIDDEN", "INTENTS", "RULES", "Ctx", "Intent", "Mention", "Plan", "Schema", "Step", "ToolCall",

@@ -11,7 +11,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from agents.planner.grounding import ValueMention, _forms, level_mentions, safe_levels, synonym_column, words
@@ -124,20 +124,29 @@ def _spans(low: str, phrase: str) -> list[tuple[int, int]]:
         for i in range(len(tokens) - n + 1):
             start, end = tokens[i].start(), tokens[i + n - 1].end()
             piece = low[start:end]
-            if piece in VOCABULARY or 2 * min(len(piece), len(phrase)) < 0.8 * (len(piece) + len(phrase)) - 2:
-                continue  # lengths too far apart for a ratio of 0.8 (nor the same letters squeezed)
-            matcher = difflib.SequenceMatcher(None, piece, phrase)
-            score = matcher.ratio() if matcher.quick_ratio() >= 0.8 else 0.0
-            squeezed = piece.replace(" ", "") == phrase.replace(" ", "")
-            if squeezed or (score >= 0.8 and len(piece) >= 4 and n == size and _word_by_word(piece, phrase)):
+            if piece not in VOCABULARY and _close_enough(piece, phrase, n == size):
                 found.append((start, end))
     return found
+
+
+@lru_cache(maxsize=65536)
+def _close_enough(piece: str, phrase: str, same_size: bool) -> bool:
+    """A typo of the phrase ("pirce" for price) or the phrase with its spaces moved; cheap checks first."""
+    squeezed = piece.replace(" ", "") == phrase.replace(" ", "")
+    if squeezed:
+        return True
+    if not same_size or len(piece) < 4 or 2 * min(len(piece), len(phrase)) < 0.8 * (len(piece) + len(phrase)):
+        return False  # lengths too far apart for a ratio of 0.8
+    if len(set(piece) - set(phrase)) > max(2, len(piece) // 4):
+        return False  # too many letters the phrase does not have
+    matcher = difflib.SequenceMatcher(None, piece, phrase)
+    return matcher.quick_ratio() >= 0.8 and matcher.ratio() >= 0.8 and _word_by_word(piece, phrase)
 
 
 def _word_by_word(piece: str, phrase: str) -> bool:
     """Each word close to its counterpart ("patients are" is not "patient age", "prise" is "price")."""
     a, b = piece.split(), phrase.split()
-    return len(a) != len(b) or all(difflib.SequenceMatcher(None, x, y).ratio() >= 0.75 for x, y in zip(a, b))
+    return len(a) != len(b) or all(difflib.SequenceMatcher(None, x, y).ratio() >= 0.75 for x, y in zip(a, b, strict=True))
 
 
 VOCABULARY = set(
