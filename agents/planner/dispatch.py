@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from pathlib import Path
 
 from agents.planner import grounded, semantic
 from agents.planner.charts import CHARTS, rule_charts
@@ -43,9 +44,7 @@ def load_intents() -> None:
     """Import every module of this package once, so a module that registers intents is plugged in."""
     if _loaded:
         return
-    import agents.planner as package
-
-    for info in pkgutil.iter_modules(package.__path__):
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         importlib.import_module(f"agents.planner.{info.name}")
     _loaded.append(True)
 
@@ -77,7 +76,8 @@ def masked(ctx: Ctx) -> str:
         out += [ctx.low[last:start], mask]
         last = end
     out.append(ctx.low[last:])
-    text = re.sub(r"\b\d+(\.\d+)?\b", "{n}", "".join(out))
+    text = re.sub(r"\b[0-9a-f]{8}(?:[ \-][0-9a-f]{4}){3}[ \-][0-9a-f]{12}\b", "{id}", "".join(out))
+    text = re.sub(r"\b\d+(\.\d+)?\b", "{n}", text)
     return semantic.render(text)[:SEMANTIC_CHARS]
 
 

@@ -404,7 +404,7 @@ register(
     ), _rules(rule_info, build_shape), tools=("get_dataset_info",)),
     Intent("list_datasets", (
         "which datasets do i have", "list my datasets", "what datasets are available", "show all datasets",
-    ), _rules(rule_list_datasets, lambda ctx: ctx.call("list_datasets")), tools=("list_datasets",)),
+    ), _rules(rule_list_datasets), tools=("list_datasets",)),
     Intent("chart", (
         "plot {num} against {num}", "scatter of {num} vs {num}", "histogram of {num}", "box plot of {num} by {cat}",
         "bar chart of {num} per {cat}", "pie chart of {cat}", "violin plot of {num} by {cat}",
@@ -450,7 +450,8 @@ register(
         "predict {num} from {num} and {num}",
     ), _rules(rule_train), tools=("train_ml_model",)),
     Intent("predict", ("predict with the trained model", "score new data with the model",
-                       "apply the model to {ds}"), _rules(rule_predict), tools=("predict",)),
+                       "apply the model to {ds}", "predict with model {id} on {ds}", "use model {id} to score {ds}"),
+           _rules(rule_predict), tools=("predict",)),
     Intent("job_status", ("what is the status of my job", "is training finished", "is my job done",
                           "how is the training going"), _rules(rule_job), tools=("get_job_status",)),
     Intent("documents", (

@@ -7,7 +7,7 @@ An intent is registered once, by the module that knows its tool:
                     build=build_train_dl, tools=("train_dl_model",)))
 
 `examples` are masked phrasings ({num} a numeric column, {cat} another column, {val} a value, {ds} the
-dataset, {n} a number): the semantic classifier (`semantic`) embeds them, so a new intent needs no
+dataset, {n} a number, {id} a model or job id): the semantic classifier (`semantic`) embeds them, so a new intent needs no
 keyword rule. `build(ctx)` fills the tool call from the grounded message or returns None (or calls
 `ctx.clarify`). `changes_data` marks intents whose call makes a new dataset version: a plan that holds
 one is shown before it runs. Every module of the `agents.planner` package is imported by the

@@ -28,7 +28,7 @@ _lock = threading.Lock()
 SKIP = {"[CLS]", "[SEP]", "[PAD]", "the", "a", "an", "of", "in", "my", "me", "please", "can", "you", "i", "?", ".", ",", "'",
         "!", ":", ";", "-", "s", "to", "is", "are", "for", "and", "be", "it", "this", "that", "with", "on", "do",
         "does", "what", "there"}
-MASKS = {"{num}": "amount", "{cat}": "category", "{val}": "group", "{ds}": "data", "{n}": "5"}
+MASKS = {"{num}": "amount", "{cat}": "category", "{val}": "group", "{ds}": "data", "{n}": "5", "{id}": "model"}
 
 
 def _model_path() -> Path:
