@@ -1,5 +1,6 @@
-"""AppTests: the assistant's offered buttons. An unclear request shows the likeliest readings as buttons and a
-click runs the chosen one; a plan that changes data runs only when its button is clicked."""
+"""AppTest: the assistant's offered buttons. An unclear request shows the likeliest readings as buttons and a
+click runs the chosen one (the "Run this plan" button of a data-changing plan is the same mechanism; its
+execution is tested in tests/unit/test_planner_grounded.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from streamlit.testing.v1 import AppTest
 
 from agents import memory
 from core import datasets
-from core.datasets import versions
 from ui.state import Keys
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,15 +45,3 @@ def test_an_unclear_request_offers_readings_and_a_click_runs_the_chosen_one(sale
     assert not at.exception
     last = memory.messages(conv)[-1]
     assert [c["name"] for c in last.tool_calls] == ["create_visualization"] and at.get("plotly_chart")
-
-
-def test_a_plan_that_changes_data_runs_only_after_its_button(sales) -> None:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
-    at.session_state[Keys.DATASET_ID] = str(sales.id)
-    at.run()
-    at.chat_input(key="chat-input").set_value("fill missing units with the median, then show missing values").run()
-    assert not at.exception and datasets.get_dataset(sales.id).version == 1
-    _buttons(at)["Run this plan"].click().run()
-    assert not at.exception
-    assert [v.version for v in versions.history(sales.id)] == [1, 2]
-    assert datasets.load_frame(sales.id)["units"].isna().sum() == 0
