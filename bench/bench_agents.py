@@ -386,7 +386,10 @@ def main() -> None:
     args = parser.parse_args()
     acc = accuracy()
     print(f"held-out phrasings: {len(HELD_OUT)}")
-    print(f"offline planner       : tool {acc['planner_tool']:.1%}, tool+arguments {acc['planner_full']:.1%}")
+    print(f"offline planner (grounded): tool {acc['planner_tool']:.1%}, tool+arguments {acc['planner_full']:.1%}")
+    old = _score_baseline_commit(HELD_OUT, {"houses": {"kinds": HOUSES}, "customers": {"kinds": CUSTOMERS}})
+    if old:
+        print(f"rules at {BASELINE_COMMIT}      : tool {old[0]:.1%}, tool+arguments {old[1]:.1%}")
     print(f"baseline keyword-only : tool {acc['baseline_tool']:.1%}, tool+arguments {acc['baseline_full']:.1%}")
     print(f"tuning set (not a measure, it was tuned on): tool+arguments {tuned():.1%}")
     grounded_report()
