@@ -20,8 +20,10 @@ MAX_CHARS = 2000
 VERBS = (r"fill|impute|replace|remove|drop|dedupe|deduplicate|plot|draw|chart|graph|visuali[sz]e|test|check|train|"
          r"build|fit|show|count|compute|calculate|compare|run|make|give|find|list|describe|summari[sz]e|"
          r"histogram|scatter|predict|how many|what|is|are|does|do")
-SPLIT = re.compile(rf"\s*(?:;|,?\s+(?:and\s+)?then\b|,?\s+after that\b|,?\s+afterwards\b|,?\s+finally\b|"
-                   rf",?\s+and\s+(?=(?:{VERBS})\b))\s*", re.IGNORECASE)
+# Each separator starts where a run of spaces starts and takes the run whole (possessive), so a message of
+# spaces is scanned once: no backtracking over whitespace.
+SPLIT = re.compile(rf";|(?<![\s,]),?\s++(?:(?:and\s++)?then|after that|afterwards|finally|"
+                   rf"and\s++(?=(?:{VERBS})\b))\b", re.IGNORECASE)
 LEAD = re.compile(r"^\s*(?:first(?:ly)?|then|next|and|also|please)\b[\s,]*", re.IGNORECASE)
 
 

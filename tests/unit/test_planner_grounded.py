@@ -184,3 +184,14 @@ def test_levels_are_read_from_the_data_and_ground_values(tmp_path: Path) -> None
     from core import sql as core_sql
 
     assert int(core_sql.query(sql).iloc[0, 0]) == 1
+
+
+@pytest.mark.parametrize("text", ["a" + " " * 5000 + "b", "and then " * 600, ", " * 2500, "north " * 330,
+                                  "how many non-" * 150, "x" * 5000])
+def test_long_hostile_messages_are_split_and_planned_quickly(text: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    steps.clauses(text)
+    steps.plan_request(text, dataset_id=BY_NAME["orders"], schemas=SCHEMAS)
+    assert time.perf_counter() - start < 3.0
