@@ -25,12 +25,14 @@ FAMILIES: tuple[tuple[str, str, frozenset[str]], ...] = (
 )
 
 READ_TOOLS = frozenset({"list_datasets", "get_dataset_info", "eda_analysis"})
-# Tools that start work, reach outside or use a model: only when the message itself asks for them.
+# Tools that start work, change data (a new version), reach outside or use a model: only when the message
+# itself asks for them.
 ACTIONS: dict[str, str] = {
     "train_ml_model": r"\b(train\w*|retrain\w*|fit|automl|machine learning|classif\w*|regressor|forecast\w*|"
                       r"predict\w*|build (a |an )?model)\b",
     "predict": r"\b(predict\w*|forecast\w*|score|apply (the |a )?model)\b",
     "web_search": r"\b(web|internet|online|google|search engine|news)\b",
+    "clean_dataset": r"\b(fill\w*|imput\w*|dedup\w*|duplicat\w*|clean\w*)\b",
 }
 
 

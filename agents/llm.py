@@ -115,13 +115,18 @@ class Session:
 
 
 def answer(message: str, *, agent: str, needed: set[str], team: set[str], dataset_id: str | None,
-           page: str | None, prior: list[dict[str, str]], on_text: TextSink | None) -> Reply:
+           page: str | None, prior: list[dict[str, str]], on_text: TextSink | None,
+           grounding: str | None = None) -> Reply:
     """Answer with the LLM and tools as `agent`, using only the `needed` tools and handing off only within
-    `team` (both decided from the user's message alone).
+    `team` (both decided from the user's message alone). `grounding` is the offline planner's reading of the
+    message (resolved columns and values, the planned steps), added to the context fenced like the schemas.
 
     Raises LLMError when the endpoint fails before any tool ran.
     """
     ctx = context(dataset_id, page)
+    if grounding:
+        ctx += "\n" + fence("the offline planner's reading of the request (columns and values resolved in the "
+                            "data; a multi-step request is one tool call per step, in order)", grounding)
     session = Session(agent=agent, messages=[*_fit(prior, ctx, message), {"role": "user", "content": message}],
                       ctx=ctx, needed=set(needed), team=set(team))
     rounds = get_settings().llm_max_tool_rounds

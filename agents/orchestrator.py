@@ -9,7 +9,7 @@ import logging
 import time
 
 from agents import events, intent, memory, planner, router
-from agents.reply import Reply, TextSink, ToolCall, ToolRun
+from agents.reply import Choice, Reply, TextSink, ToolCall, ToolRun
 from agents.specialists import DEFAULT, SPECIALISTS, owner_of, settings_for
 from agents.tools import ToolResult, run_tool
 from core.config import get_settings
@@ -29,12 +29,14 @@ def llm_configured() -> bool:
 
 def ask(message: str, *, conversation_id: str | None = None, dataset_id: str | None = None,
         agent: str | None = None, page: str | None = None, on_text: TextSink | None = None,
-        on_event: events.EventSink | None = None) -> Reply:
+        on_event: events.EventSink | None = None, choice: Choice | None = None) -> Reply:
     """Answer a message: route it (or use the pinned agent), run tools, store both turns, return the Reply.
 
     conversation_id None starts a new conversation. `agent` pins a specialist for this message;
     `on_text` receives the answer text as it streams; `on_event` receives the same text and each tool step and
-    hand-off as it happens (`agents.events`). Raises InvalidInput for an empty message or unknown agent.
+    hand-off as it happens (`agents.events`). `choice` is a button the assistant offered (a reading of an
+    unclear request, or "run this plan"): its calls run as they are, with no planning.
+    Raises InvalidInput for an empty message or unknown agent.
     """
     started = time.perf_counter()
     message = (message or "").strip()
@@ -49,14 +51,17 @@ def ask(message: str, *, conversation_id: str | None = None, dataset_id: str | N
     prior = memory.history(conv.id, budget=get_settings().llm_context_tokens) if llm_configured() else []
     memory.add_message(conv.id, "user", message, meta={"page": page, "dataset_id": dataset_id})
     with events.listening(on_event):
-        reply = _answer(message, pinned=pinned, dataset_id=dataset_id, page=page, prior=prior,
-                        on_text=_text_sink(on_text))
+        if choice is not None:
+            reply = _emit(run_plan(choice.calls, message, pinned=pinned), _text_sink(on_text))
+        else:
+            reply = _answer(message, pinned=pinned, dataset_id=dataset_id, page=page, prior=prior,
+                            on_text=_text_sink(on_text))
     reply.conversation_id = str(conv.id)
     reply.elapsed_s = round(time.perf_counter() - started, 4)
     memory.add_message(conv.id, "assistant", reply.text, agent=reply.agent,
                        tool_calls=[r.record() for r in reply.tool_runs],
                        meta={"mode": reply.mode, "handoffs": reply.handoffs, "refused": reply.refused,
-                             "elapsed_s": reply.elapsed_s})
+                             "elapsed_s": reply.elapsed_s, "choices": [c.model_dump() for c in reply.choices]})
     return reply
 
 
@@ -89,12 +94,13 @@ def _answer_llm(message: str, *, pinned: str | None, dataset_id: str | None, pag
     """Route (unless pinned), decide from the message alone which tools it needs, then run the LLM loop."""
     from agents import llm  # the openai SDK loads only when a model is configured
 
-    planned = [c.name for c in planner.plan(planner.context(message, dataset_id=dataset_id, page=page))]
+    steps, ctx = planner.plan_request(message, dataset_id=dataset_id, page=page)
+    planned = [c.name for c in steps.calls]
     agent = pinned or router.route_llm(message, [])
     needed = intent.needed_tools(message, agent=agent, planned=planned)
     team = intent.needed_specialists(message, agent=agent, planned=planned)
     return llm.answer(message, agent=agent, needed=needed, team=team, dataset_id=dataset_id, page=page,
-                      prior=prior, on_text=on_text)
+                      prior=prior, on_text=on_text, grounding=planner.grounding_note(ctx, steps))
 
 
 def _emit(reply: Reply, on_text: TextSink | None) -> Reply:
@@ -105,24 +111,57 @@ def _emit(reply: Reply, on_text: TextSink | None) -> Reply:
 
 def answer_offline(message: str, *, pinned: str | None = None, dataset_id: str | None = None,
                    page: str | None = None) -> Reply:
-    """Plan tool calls by rules, run them as the owning specialist (handing off from a pinned one if needed).
-
-    When the planner is not sure what was meant, the reply says what it understood and asks.
+    """Plan tool calls with the offline planner and run them as the owning specialist (handing off from a
+    pinned one if needed). A plan of several steps runs in order; one with a step that changes data is shown
+    first, with a button that runs it. When the planner is not sure, the reply says what it understood and
+    offers the likeliest readings as buttons.
     """
-    ctx = planner.context(message, dataset_id=dataset_id, page=page)
-    calls = planner.plan(ctx)
+    steps, ctx = planner.plan_request(message, dataset_id=dataset_id, page=page)
+    calls = steps.calls
     if not calls:
-        return Reply(text=ctx.clarification or planner.explain_unmapped(ctx), agent=pinned or router.route_offline(message, []),
-                     mode="offline")
+        text = ctx.clarification or planner.explain_unmapped(ctx)
+        return Reply(text=text, agent=pinned or router.route_offline(message, []), mode="offline",
+                     choices=list(ctx.choices))
+    if steps.changes_data:
+        return _proposal(steps, pinned=pinned or router.route_offline(message, calls))
+    return run_plan(calls, message, pinned=pinned, notes=ctx.notes + [n for s in steps.steps for n in s.ctx.notes
+                                                                     if n not in ctx.notes])
+
+
+def _proposal(steps: planner.Plan, *, pinned: str) -> Reply:
+    """The plan in words with a button that runs it: shown before a step changes data."""
+    lines = [f"{i}. {planner.describe_call(c)}" + (" — makes a new version; the current one is kept"
+                                                   if planner.changes_data([c]) else "")
+             for i, c in enumerate(steps.calls, 1)]
+    skipped = f"\n\nNot understood, left out: {'; '.join(steps.unmapped)}." if steps.unmapped else ""
+    text = "Here is the plan. It changes data, so it runs only when you confirm:\n" + "\n".join(lines) + skipped
+    return Reply(text=text, agent=pinned, mode="offline",
+                 choices=[Choice(label="Run this plan", calls=steps.calls, confirm=True)])
+
+
+def run_plan(calls: list[ToolCall], message: str, *, pinned: str | None = None,
+             notes: list[str] | None = None) -> Reply:
+    """Run planned calls in order as the owning specialist; a failed step stops the steps after it (they
+    would read what it did not make)."""
     agent, handoffs = router.route_offline(message, calls), []
     if pinned:
         agent = owner_of(calls[0].name, prefer=pinned)
         if agent != pinned:
             handoffs.append(f"{pinned}->{agent}")
             events.emit(events.Handoff(pinned, agent))
-    enabled = settings_for(agent).enabled_tools
-    runs = [ToolRun(name=c.name, arguments=c.arguments, agent=agent, result=_run(c, agent, enabled)) for c in calls]
-    return Reply(text=_compose(runs, handoffs, ctx.notes), agent=agent, mode="offline", tool_runs=runs, handoffs=handoffs)
+    runs: list[ToolRun] = []
+    for call in calls:
+        owner = owner_of(call.name, prefer=agent)
+        if owner != agent:
+            events.emit(events.Handoff(agent, owner))
+        runs.append(ToolRun(name=call.name, arguments=call.arguments, agent=owner,
+                            result=_run(call, owner, settings_for(owner).enabled_tools)))
+        if not runs[-1].ok:
+            break
+    text = _compose(runs, handoffs, list(notes or []))
+    if len(runs) < len(calls):
+        text += f"\n\n_Step {len(runs)} failed, so the {len(calls) - len(runs)} step(s) after it did not run._"
+    return Reply(text=text, agent=agent, mode="offline", tool_runs=runs, handoffs=handoffs)
 
 
 def _run(call: ToolCall, agent: str, enabled: list[str]) -> ToolResult:

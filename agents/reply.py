@@ -25,6 +25,15 @@ class ToolCall(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
 
 
+class Choice(BaseModel):
+    """A reading the assistant offers as a button: its label and the calls it runs. `confirm` marks the
+    button that runs a plan shown before it changes data."""
+
+    label: str
+    calls: list[ToolCall] = Field(default_factory=list)
+    confirm: bool = False
+
+
 @dataclass
 class ToolRun:
     """One tool call that ran in a turn."""
@@ -54,6 +63,7 @@ class Reply:
     conversation_id: str | None = None
     elapsed_s: float = 0.0
     refused: list[str] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
 
     @property
     def agent_name(self) -> str:

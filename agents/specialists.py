@@ -30,8 +30,8 @@ class Specialist:
 
 SPECIALISTS: dict[str, Specialist] = {s.key: s for s in [
     Specialist("data_analyst", "Data Analyst", "🔎",
-               ("eda_analysis", "get_dataset_info", "create_visualization", "list_datasets", "summarize_project",
-                "add_note"),
+               ("eda_analysis", "get_dataset_info", "create_visualization", "list_datasets", "clean_dataset",
+                "summarize_project", "add_note"),
                "You explore datasets: overviews, missing values, statistics, distributions, outliers, "
                "correlations, with a chart where it helps.",
                "explores data: overview, missing values, statistics, outliers, correlation"),

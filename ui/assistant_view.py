@@ -11,7 +11,7 @@ from core import datasets
 from core.config import get_settings
 from core.errors import NotFound
 from core.models import Dataset
-from ui.chat import AGENT_LABELS, AUTO, ChatKeys, render_message, send
+from ui.chat import AGENT_LABELS, AUTO, ChatKeys, pending_choice, render_message, send
 from ui.errors import guard
 from ui.safe import escape_markdown, sanitize_reply
 from ui.state import Keys
@@ -77,19 +77,20 @@ def render_chat(conv_id: str | None, agent: str | None) -> None:
     """The messages and the input; example prompts when the conversation is empty."""
     rows = memory.messages(conv_id) if conv_id else []
     for msg in rows:
-        render_message(msg)
+        render_message(msg, choices=msg is rows[-1])
     prompt = st.chat_input("Ask the assistant…", key="assistant-input")
+    choice = pending_choice()
     if not rows and not prompt:
         st.markdown("**Try:**")
         cols = st.columns(3)
         for i, example in enumerate(examples_for(_selected_dataset())[:9]):
             if cols[i % 3].button(escape_markdown(example), key=f"assistant-example-{i}", width="stretch"):
                 prompt = example
-    if prompt:
+    if prompt or choice:
         with st.chat_message("user"):
-            st.markdown(sanitize_reply(prompt))
+            st.markdown(sanitize_reply(prompt or choice["label"]))
         with st.chat_message("assistant"), guard():
-            send(prompt, page="Assistant", agent=agent)
+            send(prompt or choice["label"], page="Assistant", agent=agent, choice=None if prompt else choice)
             st.rerun()
 
 

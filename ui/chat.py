@@ -28,12 +28,16 @@ class ChatKeys:
 
     CONVERSATION = Keys.CHAT_CONVERSATION
     AGENT = Keys.CHAT_AGENT
+    CHOICE = Keys.CHAT_CHOICE
 
 
-def send(prompt: str, *, page: str, agent: str | None) -> None:
-    """Ask the assistant, streaming its text and tool steps where the caller is; remember the conversation."""
+def send(prompt: str, *, page: str, agent: str | None, choice: dict[str, Any] | None = None) -> None:
+    """Ask the assistant, streaming its text and tool steps where the caller is; remember the conversation.
+    `choice` is a button the assistant offered (a reading of an unclear request, or "run this plan"): it runs
+    as offered."""
     import agents
     from agents import memory
+    from agents.reply import Choice
     from core.errors import NotFound
     from ui.streaming import stream_answer
 
@@ -44,8 +48,9 @@ def send(prompt: str, *, page: str, agent: str | None) -> None:
     except NotFound:  # deleted meanwhile (another tab, the Assistant page): start a new one
         conv_id = None
     dataset_id = st.session_state.get(Keys.DATASET_ID)
+    picked = Choice.model_validate(choice) if choice else None
     reply = stream_answer(lambda on_event: agents.ask(prompt, conversation_id=conv_id, dataset_id=dataset_id,
-                                                      agent=agent, page=page, on_event=on_event))
+                                                      agent=agent, page=page, on_event=on_event, choice=picked))
     st.session_state[ChatKeys.CONVERSATION] = reply.conversation_id
 
 
@@ -57,12 +62,14 @@ def sidebar_chat(*, page: str) -> None:
         agent = st.selectbox("Agent", list(AGENT_LABELS), format_func=AGENT_LABELS.get, key="chat-agent",
                              label_visibility="collapsed")
         prompt = st.chat_input("Ask about your data…", key="chat-input")
+        choice = pending_choice()
         conv_id = st.session_state.get(ChatKeys.CONVERSATION)
         with history:
-            if prompt:
+            if prompt or choice:
                 live, answered = st.empty(), False
                 with guard(), live.container():
-                    send(prompt, page=page, agent=None if agent == AUTO else agent)
+                    send(prompt or choice["label"], page=page, agent=None if agent == AUTO else agent,
+                         choice=None if prompt else choice)
                     answered = True
                 if answered:  # the stored message below shows it from now on
                     live.empty()
@@ -96,11 +103,26 @@ def _sidebar_history(conv_id: str) -> None:
         st.session_state.pop(ChatKeys.CONVERSATION, None)
         return
     for msg in rows:
-        render_message(msg, compact=True)
+        render_message(msg, compact=True, choices=msg is rows[-1])
 
 
-def render_message(msg: Any, *, compact: bool = False) -> None:
-    """One stored message: its text, then each tool's table, chart, job link and SQL; the tools in an expander."""
+def pending_choice() -> dict[str, Any] | None:
+    """The offered button clicked on the previous run, once."""
+    return st.session_state.pop(ChatKeys.CHOICE, None)
+
+
+def _choices(msg: Any, key: str) -> None:
+    """The readings or the plan the assistant offered, as buttons; a click runs it on the next script run."""
+    for i, choice in enumerate((msg.meta or {}).get("choices") or []):
+        if st.button(escape_markdown(str(choice.get("label", ""))[:200]), key=f"{key}-choice-{i}",
+                     type="primary" if choice.get("confirm") else "secondary"):
+            st.session_state[ChatKeys.CHOICE] = choice
+            st.rerun()
+
+
+def render_message(msg: Any, *, compact: bool = False, choices: bool = False) -> None:
+    """One stored message: its text, then each tool's table, chart, job link and SQL; the tools in an expander;
+    with `choices`, the buttons it offered."""
     from agents.specialists import SPECIALISTS
 
     spec = SPECIALISTS.get(msg.agent or "")
@@ -110,6 +132,8 @@ def render_message(msg: Any, *, compact: bool = False) -> None:
         st.markdown(sanitize_reply(msg.content))
         for i, call in enumerate(msg.tool_calls or []):
             _render_result(call, key=f"{'chat' if compact else 'assistant'}-{msg.id}-{i}", compact=compact)
+        if choices and msg.role == "assistant":
+            _choices(msg, key=f"{'chat' if compact else 'assistant'}-{msg.id}")
         if msg.tool_calls:
             with st.expander(f"Tools run ({len(msg.tool_calls)})"):
                 for call in msg.tool_calls:

@@ -8,6 +8,7 @@ class Keys:
     JOB_RERUN_DONE = "job_rerun_done"
     CHAT_CONVERSATION = "chat_conversation_id"
     CHAT_AGENT = "chat_agent"
+    CHAT_CHOICE = "chat_choice"  # a button the assistant offered, clicked: run on the next script run
     PAGE_NAME = "page_name"
 
 

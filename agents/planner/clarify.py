@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from agents.planner.parse import STOP, VOCABULARY, Ctx, _mentions
+from agents.reply import ToolCall
 from agents.resolve import norm
 
 UNKNOWN_AFTER = r"\b(?:of|for|on|in|between|vs|versus|against|about)\s+(?:the\s+)?(?P<phrase>[\w' ]+?)" \
@@ -47,3 +48,25 @@ def missing_column(ctx: Ctx, understood: str) -> None:
     which = "which other column" if ctx.cols else "which column(s)"
     ctx.clarify(f"I understood: {understood}{named} in **{name}**, but not {which} to use.{found} "
                 f"Which column do you mean? Columns of {name}: {cols}.")
+
+
+def describe_call(call: ToolCall) -> str:
+    """A tool call in an analyst's words, for a button ("mann-whitney of bill_amount by insurance")."""
+    a = call.arguments
+    if call.name == "hypothesis_test":
+        cols = f"{a['value']} by {a['group']}" if a.get("value") and a.get("group") else \
+            " and ".join(str(a[k]) for k in ("x", "y", "value") if a.get(k))
+        levels = f" ({' vs '.join(map(str, a['levels']))})" if a.get("levels") else ""
+        return f"{a.get('test')} test of {cols}{levels}"
+    if call.name == "create_visualization":
+        axes = " by ".join(str(a[k]) for k in ("y", "x") if a.get(k))
+        return f"{a.get('kind')} chart of {axes}".strip()
+    if call.name == "eda_analysis":
+        cols = f" of {', '.join(a['columns'])}" if a.get("columns") else ""
+        return f"{str(a.get('analysis')).replace('_', ' ')}{cols}"
+    if call.name == "sql_query":
+        return f"query: {a.get('sql', '')[:120]}"
+    if call.name == "clean_dataset":
+        return f"{a.get('op')} {a.get('column') or ''} {a.get('method') or ''}".strip()
+    shown = ", ".join(f"{k}={v}" for k, v in a.items() if k != "dataset")
+    return f"{call.name.replace('_', ' ')}" + (f" ({shown})" if shown else "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.planner.parse import Ctx
+from agents.reply import Choice
 from agents.resolve import is_numeric
 
 EXAMPLES = (
@@ -61,6 +62,20 @@ def readings(ctx: Ctx) -> str:
         options = [f"statistics of {cols[0]}", f"histogram of {cols[0]}"]
     else:
         options = [f"top values of {cols[0]}", f"bar chart of {cols[0]}"]
+    ctx.choices = _as_choices(ctx, options)
     return (f"I understood that you mean {named} in **{ctx.ds.name}**, but not what to do with "
             f"{'them' if len(cols) == 2 else 'it'}. Did you mean one of these?\n"
             + "\n".join(f"- {o}" for o in options))
+
+
+def _as_choices(ctx: Ctx, options: list[str]) -> list[Choice]:
+    """Each offered reading with the calls it plans, so a button runs exactly the reading it shows."""
+    from agents.planner.dispatch import plan
+    from agents.planner.parse import context
+
+    out = []
+    for option in options:
+        calls = plan(context(option, dataset_id=ctx.ds.id, schemas=ctx.schemas))
+        if calls:
+            out.append(Choice(label=option, calls=calls))
+    return out

@@ -11,18 +11,22 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
-from agents.reply import ToolCall
+from agents.planner.grounding import ValueMention, _forms, level_mentions, safe_levels, synonym_column, words
+from agents.reply import Choice, ToolCall
 from agents.resolve import is_numeric, norm
 
 
 @dataclass
 class Schema:
+    """A dataset as the planner sees it: column kinds, and the levels of its low-cardinality columns."""
+
     id: str
     name: str
     kinds: dict[str, str]
+    levels: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -51,6 +55,8 @@ class Ctx:
     ds_span: tuple[int, int] | None = None
     notes: list[str] = field(default_factory=list)
     clarification: str | None = None
+    values: list[ValueMention] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
 
     @cached_property
     def wording(self) -> str:
@@ -63,9 +69,11 @@ class Ctx:
             chars[start:end] = "\x00" * (end - start)
         return "".join(chars)
 
-    def clarify(self, text: str) -> None:
-        """Stop planning: say what was understood and ask (the first clarification wins)."""
-        self.clarification = self.clarification or text
+    def clarify(self, text: str, choices: list[Choice] | None = None) -> None:
+        """Stop planning: say what was understood and ask, offering `choices` (requests the planner maps) as
+        buttons. The first clarification wins."""
+        if self.clarification is None:
+            self.clarification, self.choices = text, list(choices or [])
 
     @property
     def cols(self) -> list[str]:
@@ -97,7 +105,7 @@ def load_schemas() -> list[Schema]:
     from core import datasets
 
     return [Schema(str(d.id), d.name, {c["name"]: "numeric" if is_numeric(str(c["dtype"])) else "categorical"
-                                      for c in d.schema_}) for d in datasets.list_datasets()]
+                                      for c in d.schema_}, safe_levels(d)) for d in datasets.list_datasets()]
 
 
 def _spans(low: str, phrase: str) -> list[tuple[int, int]]:
@@ -111,18 +119,34 @@ def _spans(low: str, phrase: str) -> list[tuple[int, int]]:
         return exact
     size = phrase.count(" ") + 1
     found = []
+    tokens = list(re.finditer(r"[\w']+", low))
     for n in {size, size + 1, max(size - 1, 1)}:
-        tokens = list(re.finditer(r"[\w']+", low))
         for i in range(len(tokens) - n + 1):
             start, end = tokens[i].start(), tokens[i + n - 1].end()
             piece = low[start:end]
-            if piece in VOCABULARY:
-                continue
-            score = difflib.SequenceMatcher(None, piece, phrase).ratio()
-            squeezed = piece.replace(" ", "") == phrase.replace(" ", "")
-            if squeezed or (score >= 0.8 and len(piece) >= 4):
+            if piece not in VOCABULARY and _close_enough(piece, phrase, n == size):
                 found.append((start, end))
     return found
+
+
+@lru_cache(maxsize=65536)
+def _close_enough(piece: str, phrase: str, same_size: bool) -> bool:
+    """A typo of the phrase ("pirce" for price) or the phrase with its spaces moved; cheap checks first."""
+    squeezed = piece.replace(" ", "") == phrase.replace(" ", "")
+    if squeezed:
+        return True
+    if not same_size or len(piece) < 4 or 2 * min(len(piece), len(phrase)) < 0.8 * (len(piece) + len(phrase)):
+        return False  # lengths too far apart for a ratio of 0.8
+    if len(set(piece) - set(phrase)) > max(2, len(piece) // 4):
+        return False  # too many letters the phrase does not have
+    matcher = difflib.SequenceMatcher(None, piece, phrase)
+    return matcher.quick_ratio() >= 0.8 and matcher.ratio() >= 0.8 and _word_by_word(piece, phrase)
+
+
+def _word_by_word(piece: str, phrase: str) -> bool:
+    """Each word close to its counterpart ("patients are" is not "patient age", "prise" is "price")."""
+    a, b = piece.split(), phrase.split()
+    return len(a) != len(b) or all(difflib.SequenceMatcher(None, x, y).ratio() >= 0.75 for x, y in zip(a, b, strict=True))
 
 
 VOCABULARY = set(
@@ -144,16 +168,23 @@ def _find_dataset(low: str, schemas: list[Schema]) -> tuple[Schema | None, tuple
 
 def _partial_spans(low: str, col: str, ds: Schema) -> list[tuple[int, int]]:
     """A distinctive word of a multi-word column name ('area' for area_sqm), when no other column shares it."""
-    words = norm(col).split()
+    words_ = norm(col).split()
+    if len(words_) < 2 or words_[-1] in ID_WORDS:  # "customer" alone is not customer_id
+        return []
     others = {w for c in ds.columns if c != col for w in norm(c).split()}
     spans: list[tuple[int, int]] = []
-    for word in words if len(words) > 1 else []:
+    for word in words_:
         if len(word) >= 3 and word not in others and word not in STOP:
-            spans += [(m.start(), m.end()) for m in re.finditer(rf"(?<![\w]){re.escape(word)}s?(?![\w])", low)]
+            forms = _forms(word)
+            spans += [(s, e) for s, e, w in words(low) if w in forms]
     return spans
 
 
-STOP = {"the", "and", "for", "per", "with", "from", "count", "total", "number", "type", "date", "name", "value"}
+ID_WORDS = {"id", "ids", "key", "uuid", "no", "nr", "num"}
+
+
+STOP = {"the", "and", "for", "per", "with", "from", "count", "total", "number", "type", "date", "name", "value",
+        "has", "have", "had", "is", "was", "pct", "percent", "level", "amount", "score", "works", "work"}
 
 
 def _mentions(low: str, ds: Schema, skip: tuple[int, int] | None) -> list[Mention]:
@@ -193,7 +224,35 @@ def context(message: str, *, dataset_id: str | None = None, schemas: list[Schema
         ctx.mentions = _mentions(low, ctx.ds, span)
         if ds is None and not ctx.mentions:
             _switch_dataset(ctx)
+        ground(ctx)
     return ctx
+
+
+def _is_partial(low: str, m: Mention) -> bool:
+    """A mention by fewer words than the column's name ("monthly" for monthly_charges)."""
+    return len(low[m.start:m.end].split()) < len(norm(m.column).split())
+
+
+def ground(ctx: Ctx) -> None:
+    """Add what the column names alone miss: the values the message names (and the column of each), and
+    numeric columns named by a synonym ("pay" for bill_amount)."""
+    if ctx.ds is None:
+        return
+    full = [m for m in ctx.mentions if not _is_partial(ctx.low, m)]
+    taken = [(m.start, m.end) for m in full] + ([ctx.ds_span] if ctx.ds_span else [])
+    ctx.values = level_mentions(ctx.low, ctx.ds.levels, taken)
+    # a value beats one word of a longer column name: "monthly contract" is contract = 'monthly'
+    ctx.mentions = [m for m in ctx.mentions if not any(v.start < m.end and m.start < v.end for v in ctx.values)]
+    taken = [(m.start, m.end) for m in ctx.mentions] + [(v.start, v.end) for v in ctx.values] + taken
+    numeric = [c for c, k in ctx.ds.kinds.items() if k == "numeric" and c not in ctx.cols]
+    for start, end, word in words(ctx.low):
+        if any(s < end and start < e for s, e in taken):
+            continue
+        col = synonym_column(word, numeric, named=ctx.cols)
+        if col and col not in ctx.cols:
+            ctx.mentions.append(Mention(start, end, col))
+    ctx.mentions.sort(key=lambda m: m.start)
+    ctx.__dict__.pop("wording", None)
 
 
 def _switch_dataset(ctx: Ctx) -> None:

@@ -1,7 +1,7 @@
 """The catalogue of tools: every action an agent can take, each a typed call into `core` or `jobs`.
 
 `core` modules are imported inside the tool functions, and a tool is offered only while the module
-it needs imports. Nothing here deletes data or runs code: there is no such tool.
+it needs imports. Nothing here deletes data or runs code: there is no such tool (cleaning makes a new version).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.tools.charts import ChartArgs, create_visualization
+from agents.tools.cleaning import CleanArgs, clean_dataset
 from agents.tools.datasets import get_dataset_info, list_datasets
 from agents.tools.documents import QuestionArgs, query_documents, search_documents
 from agents.tools.eda import EdaArgs, eda_analysis
@@ -30,6 +31,8 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
          ChartArgs, create_visualization, ("core.charts",)),
     Tool("hypothesis_test", "Run a statistical test (t-test, Mann-Whitney, ANOVA, chi-square, Shapiro normality, "
          "correlation tests) on a dataset's columns.", TestArgs, hypothesis_test, ("core.stats",)),
+    Tool("clean_dataset", "Clean a dataset with one step (fill a column's missing values, or remove duplicate "
+         "rows); makes a new version, the previous one is kept.", CleanArgs, clean_dataset, ("core.cleaning",)),
     Tool("sql_query", "Run one read-only SQL SELECT over the datasets (DuckDB dialect; each dataset is a table "
          "named after it).", SqlArgs, sql_query, ("core.sql",)),
     Tool("train_ml_model", "Start a background job that trains and compares ML models to predict a target "

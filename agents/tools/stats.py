@@ -27,6 +27,8 @@ class TestArgs(DatasetArg):
     group: str | None = Field(None, description="Column holding the groups.")
     x: str | None = Field(None, description="First column (chi-square, correlation tests).")
     y: str | None = Field(None, description="Second column (chi-square, correlation tests).")
+    levels: list[str | int | float | bool] | None = Field(
+        None, description="Compare only these levels of the group column (e.g. two of its four).", max_length=50)
     alternative: Literal["two-sided", "less", "greater"] = "two-sided"
 
     @field_validator("test")
@@ -43,6 +45,8 @@ def hypothesis_test(args: TestArgs) -> ToolResult:
     params = {k: resolve.column(ds, v) for k, v in
               (("value", args.value), ("group", args.group), ("x", args.x), ("y", args.y)) if v}
     frame = datasets.load_frame(ds.id, columns=list(dict.fromkeys(params.values())) or None)
+    if args.levels and "group" in params:
+        frame = _only_levels(frame, params["group"], args.levels)
     res = stats.run_test(args.test, frame, alternative=args.alternative, **params)
     rows = [{"field": k, "value": "" if v is None else str(v)} for k, v in res.summary().items()]
     text = f"{res.method}: {_statistic(res)}{_p_text(res.p_value)}. {res.conclusion}"
@@ -52,6 +56,19 @@ def hypothesis_test(args: TestArgs) -> ToolResult:
     if res.recommendation:
         text += f" {res.recommendation}"
     return ToolResult(text, table=pd.DataFrame(rows))
+
+
+def _only_levels(frame: pd.DataFrame, group: str, levels: list) -> pd.DataFrame:
+    """The rows of the named levels (compared as text, so 1 matches '1'); InvalidInput when one is unknown."""
+    from core.errors import InvalidInput
+
+    text = frame[group].astype(str)
+    wanted = {str(v) for v in levels}
+    unknown = sorted(wanted - set(text.unique()))
+    if unknown:
+        raise InvalidInput(f"{group} has no level {', '.join(map(repr, unknown))}.",
+                           hint=f"Levels: {', '.join(map(str, sorted(text.unique())[:20]))}.")
+    return frame[text.isin(wanted)]
 
 
 def _statistic(res: object) -> str:
