@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS doc_profile (doc TEXT PRIMARY KEY, profile TEXT NOT N
 """
 _lock = threading.Lock()
 _ready: set[str] = set()
-COMMON_SHARE = 0.3  # query terms on more than this share of pages barely rank; skipping them keeps 1M chunks fast
+COMMON_SHARE = 0.3  # query terms on more than this share of pages barely rank; skipping them keeps big indexes fast
+MAX_QUERY_TERMS = 16  # the rarest terms of a long question carry its ranking
 
 
 @dataclass(frozen=True)
@@ -152,13 +153,14 @@ def search(query_terms: list[str], n: int, document_ids: Iterable[str] | None = 
 
 
 def _rare_enough(conn: sqlite3.Connection, words: list[str]) -> list[str]:
-    """Drop terms on more than COMMON_SHARE of all pages (BM25 gives them almost no weight; at a
-    million chunks each one costs a scan of a long posting list) and terms no page has."""
-    total = conn.execute("SELECT count(*) FROM page_fts").fetchone()[0]
+    """The MAX_QUERY_TERMS rarest terms that some page has, without those on more than COMMON_SHARE
+    of all pages: BM25 gives those almost no weight, and each costs a walk of a long posting list."""
+    total = conn.execute("SELECT count(*) FROM page_fts_docsize").fetchone()[0]  # a b-tree count, not a scan
     marks = ",".join("?" * len(words))
     counts = dict(conn.execute(f"SELECT term, doc FROM page_vocab WHERE term IN ({marks})", words).fetchall())
-    kept = [w for w in words if 0 < counts.get(w, 0) <= max(COMMON_SHARE * total, 50)]
-    return kept or [w for w in words if counts.get(w, 0)][:1]
+    present = sorted((w for w in words if counts.get(w, 0)), key=lambda w: counts[w])
+    kept = [w for w in present if counts[w] <= max(COMMON_SHARE * total, 50)]
+    return (kept or present[:1])[:MAX_QUERY_TERMS]
 
 
 def clear() -> None:

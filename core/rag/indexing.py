@@ -39,6 +39,7 @@ from core.rag.parsers import EmptyDocument, NeedsOcr, Page, ParsedDocument, docu
 
 log = logging.getLogger(__name__)
 EMBED_LINES = 8  # opening lines of a PDF page embedded as its vector
+EMBED_CHARS = 240  # at most this much of them (about 60 tokens: the embedding cost grows with the length)
 
 
 def add_document(path: str | Path, *, name: str | None = None, progress: Progress = no_progress) -> Document:
@@ -199,5 +200,5 @@ class _Writer:
         first: dict[int, uuid.UUID] = {}
         for i, p in zip(ids, pieces, strict=True):
             first.setdefault(p.page, i)
-        return [(i, page, heading(texts.get(page, ""), EMBED_LINES) or next(p.text for p in pieces if p.page == page))
+        return [(i, page, heading(texts.get(page, ""), EMBED_LINES)[:EMBED_CHARS] or next(p.text for p in pieces if p.page == page))
                 for page, i in first.items()]

@@ -79,21 +79,17 @@ def add_filings(folder: Path) -> dict[str, object]:
     return {name: rag.add_document(make_pdf(folder / name, pages)) for name, pages in FILINGS.items()}
 
 
-def test_each_question_finds_its_filing_and_page_first(library: Path) -> None:
+def test_each_question_finds_its_filing_and_page_first_with_the_statement_row(library: Path) -> None:
     # Given three filings of two companies and two years
     add_filings(library)
     # When analysts ask about one company and one period
-    found = [(hits[0].document, hits[0].page) if hits else None
-             for hits in (rag.search(q, k=5) for q, _, _ in QUESTIONS)]
+    results = [rag.search(q, k=5) for q, _, _ in QUESTIONS]
     # Then the top hit is the filing and page that hold the figure, for every question
-    assert found == [(name, page) for _, name, page in QUESTIONS]
-
-
-def test_hits_are_distinct_pages_and_carry_the_statement_row(library: Path) -> None:
-    add_filings(library)
-    hits = rag.search("What is the FY2018 capital expenditure amount for 3M?", k=5)
-    assert len({(h.document, h.page) for h in hits}) == len(hits)
-    assert "(1,577) (1,373) (1,420)" in hits[0].text  # the row's label and figures stay together
+    assert [(hits[0].document, hits[0].page) if hits else None for hits in results] == \
+        [(name, page) for _, name, page in QUESTIONS]
+    # and the hits are distinct pages, the statement row's label and figures together
+    assert all(len({(h.document, h.page) for h in hits}) == len(hits) for hits in results)
+    assert "(1,577) (1,373) (1,420)" in results[0][0].text
     answer = rag.ask("What were 3M's purchases of property, plant and equipment in FY2018?")
     assert answer.found and "1,577" in answer.text and answer.citations[0].source == "3M_2018_10K.pdf, page 3"
 
@@ -102,28 +98,24 @@ def test_the_keyword_index_follows_adds_and_deletes(library: Path) -> None:
     docs = add_filings(library)
     assert fts.documents() == {str(d.id) for d in docs.values()}
     assert {m.page for m in fts.search(["1577"], 10)} == {3}
+    # pages of a document still indexing (no profile yet) are never returned
+    fts.add_pages("00000000-0000-0000-0000-000000000001", [(1, "3M capital expenditure FY2018 (1,577) (1,577)")])
+    hits = rag.search("3M capital expenditure FY2018", k=5)
+    assert hits and {h.document_id for h in hits} <= {d.id for d in docs.values()}
     # deleting a filing removes its pages, terms and profile from the index at once
     rag.delete_document(docs["3M_2018_10K.pdf"].id)
-    assert fts.search(["1577"], 10) == []
+    assert [m.document_id for m in fts.search(["1577"], 10)] == ["00000000-0000-0000-0000-000000000001"]
     assert str(docs["3M_2018_10K.pdf"].id) not in fts.documents()
     with sqlite3.connect(fts.path()) as conn:
         assert conn.execute("SELECT count(*) FROM doc_term WHERE doc = ?",
                             (str(docs["3M_2018_10K.pdf"].id),)).fetchone()[0] == 0
     # a lost index file is rebuilt from the stored pages on the next search, without re-embedding
-    Path(fts.path()).unlink()
-    for suffix in ("-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm"):
         Path(fts.path() + suffix).unlink(missing_ok=True)
     fts.clear()
     hits = rag.search("What was Adobe's operating margin in FY2017?", k=3)
     assert (hits[0].document, hits[0].page) == ("ADOBE_2017_10K.pdf", 3)
     assert fts.documents() == {str(docs[n].id) for n in ("3M_2022_10K.pdf", "ADOBE_2017_10K.pdf")}
-
-
-def test_a_document_still_indexing_is_not_searched_by_keywords(library: Path) -> None:
-    docs = add_filings(library)
-    fts.add_pages("00000000-0000-0000-0000-000000000001", [(1, "3M capital expenditure FY2018 (1,577) (1,577)")])
-    hits = rag.search("3M capital expenditure FY2018", k=5)
-    assert {h.document_id for h in hits} <= {d.id for d in docs.values()}
 
 
 HOSTILE = [
@@ -133,17 +125,16 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("text", HOSTILE)
-def test_hostile_filing_text_stays_fenced_and_queries_cannot_break_the_index(library: Path, text: str) -> None:
-    # Given a filing whose page carries an injection attempt
-    path = make_pdf(library / "ACME_2018_10K.pdf", [COVER.format(ended="December 31, 2018", number="1-1",
-                                                                   company="ACME CORP"), f"ACME capex. {text}"])
-    rag.add_document(path)
-    # When it is retrieved and put before a model, it stays inside one fence it cannot close
-    hits = rag.search("ACME capex 2018", k=3)
-    assert hits and hits[0].document == "ACME_2018_10K.pdf"
+def test_hostile_filing_text_stays_fenced_and_queries_cannot_break_the_index(library: Path) -> None:
+    # Given a filing whose pages carry injection attempts
+    cover = COVER.format(ended="December 31, 2018", number="1-1", company="ACME CORP")
+    rag.add_document(make_pdf(library / "ACME_2018_10K.pdf", [cover] + [f"ACME capex. {t}" for t in HOSTILE]))
+    # When they are retrieved and put before a model, each stays inside one fence it cannot close
+    hits = rag.search("ACME capex 2018", k=5)
+    assert {h.page for h in hits} >= {2, 3, 4}
     prompt = sources_prompt("ACME capex 2018", hits)
     assert prompt.count(f"</{TAG}>") == prompt.count(f"<{TAG} ") == len(hits)
-    # And the hostile text used as a query is only words to the FTS5 index, never its query syntax
-    assert isinstance(rag.search(text, k=3), list)
-    assert isinstance(rag.search(text, k=3, mode="keyword"), list)
+    # And hostile text used as a query is only words to the FTS5 index, never its query syntax
+    for text in HOSTILE:
+        assert all(h.document == "ACME_2018_10K.pdf" for h in rag.search(text, k=3, mode="keyword"))
+        assert isinstance(rag.search(text, k=3), list)
