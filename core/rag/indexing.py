@@ -33,9 +33,9 @@ from core.rag import fts, store
 from core.rag.chunking import Piece, chunk_page, make_splitter
 from core.rag.documents import check_size, document_dir, file_hash, find_by_hash, purge
 from core.rag.embeddings import Embedder, get_embedder
+from core.rag.parsers import EmptyDocument, NeedsOcr, Page, ParsedDocument, document_type, open_document
 from core.rag.route import profile
 from core.rag.terms import heading
-from core.rag.parsers import EmptyDocument, NeedsOcr, Page, ParsedDocument, document_type, open_document
 
 log = logging.getLogger(__name__)
 EMBED_LINES = 8  # opening lines of a PDF page embedded as its vector

@@ -17,10 +17,9 @@ from typing import Literal
 from pydantic import BaseModel
 from sqlmodel import select
 
-from core.config import get_settings
 from core.db import session
 from core.errors import InvalidInput
-from core.models.documents import Document, DocumentChunk, DocumentPage, DocumentStatus
+from core.models.documents import Document, DocumentChunk, DocumentPage
 from core.rag import fts, store
 from core.rag.documents import ready_documents
 from core.rag.embeddings import get_embedder
