@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS doc_profile (doc TEXT PRIMARY KEY, profile TEXT NOT N
 _lock = threading.Lock()
 _ready: set[str] = set()
 COMMON_SHARE = 0.3  # query terms on more than this share of pages barely rank; skipping them keeps big indexes fast
+KIND_TOKEN = "xkind"  # + 'balance' etc.: a statement page's kind, searchable with its words
 MAX_QUERY_TERMS = 16  # the rarest terms of a long question carry its ranking
 
 
@@ -77,7 +78,8 @@ def add_pages(document_id: uuid.UUID | str, pages: Iterable[tuple[int, str]]) ->
     for number, text in pages:
         page_terms = terms(text)
         vocabulary.update(page_terms)
-        rows.append((" ".join(page_terms), doc_token(doc), number, ",".join(sorted(page_kinds(text)))))
+        kinds = sorted(page_kinds(text))
+        rows.append((" ".join(page_terms + [KIND_TOKEN + k for k in kinds]), doc_token(doc), number, ",".join(kinds)))
     with connect() as conn:
         conn.executemany("INSERT INTO page_fts (body, doc, page, kinds) VALUES (?, ?, ?, ?)", rows)
         conn.executemany("INSERT OR IGNORE INTO doc_term (term, doc) VALUES (?, ?)", [(t, doc) for t in vocabulary])
@@ -131,8 +133,10 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', "") + '"'
 
 
-def search(query_terms: list[str], n: int, document_ids: Iterable[str] | None = None) -> list[PageMatch]:
-    """The `n` best pages for the terms (BM25), optionally only in some documents."""
+def search(query_terms: list[str], n: int, document_ids: Iterable[str] | None = None,
+           kinds: Iterable[str] = ()) -> list[PageMatch]:
+    """The `n` best pages for the terms (BM25), optionally only in some documents; with `kinds`, only
+    pages that are one of those primary statements ('balance', 'income', 'cashflow')."""
     words = list(dict.fromkeys(t for t in query_terms if t))
     if not words or n <= 0:
         return []
@@ -146,6 +150,9 @@ def search(query_terms: list[str], n: int, document_ids: Iterable[str] | None = 
             if not tokens:
                 return []
             match = f"doc : ({' OR '.join(tokens)}) AND {match}"
+        wanted = [KIND_TOKEN + k for k in kinds if k in ("balance", "income", "cashflow")]
+        if wanted:
+            match = f"body : ({' OR '.join(wanted)}) AND {match}"
         rows = conn.execute("SELECT doc, page, bm25(page_fts, 1.0, 0.0) AS score, kinds FROM page_fts "
                             "WHERE page_fts MATCH ? ORDER BY score LIMIT ?", (match, n)).fetchall()
     return [PageMatch(str(uuid.UUID(doc[1:])), int(page), -float(score), frozenset(k for k in kinds.split(",") if k))

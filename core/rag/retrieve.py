@@ -96,6 +96,10 @@ def _page_search(query: str, docs: list[Document], k: int, depth: int, *, filter
     matches = fts.search(query_terms(query), 2 * depth, scope if limited else None)
     matches = [m for m in matches if m.document_id in scope][:depth]
     kinds = query_kinds(query)
+    if kinds:  # the statements the question needs, even where other pages share more of its words
+        seen = {(m.document_id, m.page) for m in matches}
+        statements = fts.search(query_terms(query), depth, scope if limited else None, kinds=kinds)
+        matches += [m for m in statements if m.document_id in scope and (m.document_id, m.page) not in seen]
     scores: dict[tuple[str, int], float] = defaultdict(float)
     top = max((m.score for m in matches), default=0.0) or 1.0
     keyword_rank = {}
