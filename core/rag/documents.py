@@ -16,7 +16,7 @@ from core.config import get_settings
 from core.db import find_by_ref, session
 from core.errors import NotFound, TooLarge
 from core.models.documents import Document, DocumentChunk, DocumentPage, DocumentStatus
-from core.rag import store
+from core.rag import fts, store
 from core.rag.parsers import EmptyDocument, document_type
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ def purge(document_id: uuid.UUID, model: str) -> None:
             s.exec(delete(DocumentChunk).where(DocumentChunk.document_id == document_id))
             s.exec(delete(DocumentPage).where(DocumentPage.document_id == document_id))
             s.exec(delete(Document).where(Document.id == document_id))
+        fts.delete(document_id)
         storage.remove_tree(document_dir(document_id))
 
 

@@ -1,5 +1,11 @@
 """Add a document: check it, parse it page by page, chunk, embed in batches, store.
 
+Pages go to the keyword index (core.rag.fts) as they are written; the document's profile
+(what names it, for routing) goes last, just before it is marked ready. A PDF page gets one
+vector, from its opening lines (its headings: where a statement or a section names itself);
+embedding every chunk of every page took about 70% of the indexing time of a long filing, and
+its tables are found by their words. Other documents (prose) get one vector per chunk.
+
 Memory stays bounded for long documents: pages are read one at a time and chunks
 are embedded and written EMBEDDING_BATCH_SIZE at a time. Any failure (or a cancelled
 job) removes everything written so far: vectors, rows and files.
@@ -23,13 +29,17 @@ from core.db import session, utcnow
 from core.errors import NotFound
 from core.models.documents import Document, DocumentChunk, DocumentPage, DocumentStatus
 from core.progress import Progress, no_progress
-from core.rag import store
+from core.rag import fts, store
 from core.rag.chunking import Piece, chunk_page, make_splitter
 from core.rag.documents import check_size, document_dir, file_hash, find_by_hash, purge
 from core.rag.embeddings import Embedder, get_embedder
 from core.rag.parsers import EmptyDocument, NeedsOcr, Page, ParsedDocument, document_type, open_document
+from core.rag.route import profile
+from core.rag.terms import heading
 
 log = logging.getLogger(__name__)
+EMBED_LINES = 8  # opening lines of a PDF page embedded as its vector
+EMBED_CHARS = 240  # at most this much of them (about 60 tokens: the embedding cost grows with the length)
 
 
 def add_document(path: str | Path, *, name: str | None = None, progress: Progress = no_progress) -> Document:
@@ -111,6 +121,7 @@ def _index(doc: Document, path: Path, parsed: ParsedDocument, embedder: Embedder
     writer.flush()
     if writer.chunks == 0:
         raise _no_text(doc.name, parsed.type)
+    fts.set_profile(doc.id, profile(doc.name, str(parsed.meta.get("title", "")), writer.first_page))
     return _finish(doc, target, writer)
 
 
@@ -145,11 +156,14 @@ class _Writer:
     pages: int = 0
     empty_pages: int = 0
     chunks: int = 0
+    first_page: str = ""
     _pieces: list[Piece] = field(default_factory=list)
     _page_rows: list[dict] = field(default_factory=list)
 
     def add_page(self, page: Page, pieces: list[Piece]) -> None:
         self.pages += 1
+        if not self.first_page and page.text:
+            self.first_page = page.text[:4000]
         self.empty_pages += 0 if page.text else 1
         self._page_rows.append({"id": uuid.uuid4(), "document_id": self.doc.id, "number": page.number,
                                 "label": page.label[:300], "text": page.text})
@@ -161,7 +175,6 @@ class _Writer:
         pieces, self._pieces = self._pieces, []
         pages, self._page_rows = self._page_rows, []
         ids = [uuid.uuid4() for _ in pieces]
-        vectors = self.embedder.embed([p.text for p in pieces]) if pieces else None
         rows = [{"id": i, "document_id": self.doc.id, "seq": self.chunks + n, "page": p.page, "start": p.start,
                  "end": p.end, "text": p.text} for n, (i, p) in enumerate(zip(ids, pieces, strict=True))]
         with session() as s:
@@ -170,7 +183,22 @@ class _Writer:
             if rows:
                 s.exec(insert(DocumentChunk), params=rows)
             s.exec(update(Document).where(Document.id == self.doc.id).values(heartbeat_at=utcnow()))
-        if pieces:
-            store.add(self.embedder.name, ids, vectors,
-                      [{"document_id": str(self.doc.id), "page": p.page} for p in pieces])
+        if pages:
+            fts.add_pages(self.doc.id, [(p["number"], p["text"]) for p in pages])
+        embedded = self._to_embed(ids, pieces, {p["number"]: p["text"] for p in pages})
+        if embedded:
+            vectors = self.embedder.embed([text for _, _, text in embedded])
+            store.add(self.embedder.name, [i for i, _, _ in embedded], vectors,
+                      [{"document_id": str(self.doc.id), "page": page} for _, page, _ in embedded])
         self.chunks += len(pieces)
+
+    def _to_embed(self, ids: list[uuid.UUID], pieces: list[Piece], texts: dict[int, str]) -> list[tuple]:
+        """(chunk id, page, text) to embed: every chunk, or for a PDF each page's first chunk with the
+        page's opening lines."""
+        if self.doc.type != "pdf":
+            return [(i, p.page, p.text) for i, p in zip(ids, pieces, strict=True)]
+        first: dict[int, uuid.UUID] = {}
+        for i, p in zip(ids, pieces, strict=True):
+            first.setdefault(p.page, i)
+        return [(i, page, heading(texts.get(page, ""), EMBED_LINES)[:EMBED_CHARS] or next(p.text for p in pieces if p.page == page))
+                for page, i in first.items()]

@@ -146,13 +146,51 @@ def _pdf_meta(reader: Any) -> dict[str, Any]:
 
 
 def _pdf_pages(reader: Any, path: Path) -> Iterator[Page]:
-    for index, page in enumerate(reader.pages):
+    """Page text from PDFium: about ten times faster than pypdf on long filings, and a table row's
+    label and figures come out on one line. pypdf (which opened and checked the file) reads any
+    page PDFium cannot."""
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        log.info("PDFium cannot open %s (%s); reading it with pypdf", path.name, exc)
+        document = None
+    try:
+        for index, page in enumerate(reader.pages):
+            text = _pdfium_text(document, index) if document is not None else None
+            if text is None:
+                text = _pypdf_text(page, index, path)
+            yield Page(index + 1, f"page {index + 1}", clean(text))
+    finally:
+        if document is not None:
+            document.close()
+
+
+def _pdfium_text(document: Any, index: int) -> str | None:
+    import pypdfium2 as pdfium
+
+    try:
+        page = document[index]
         try:
-            text = page.extract_text() or ""
-        except Exception as exc:  # one unreadable page is a damaged file
-            raise CorruptDocument(f"{path.name}: page {index + 1} cannot be read ({exc}).",
-                                  hint="Open it in a PDF viewer and save a new copy, then upload that.") from exc
-        yield Page(index + 1, f"page {index + 1}", clean(text))
+            textpage = page.get_textpage()
+            try:
+                return textpage.get_text_bounded()
+            finally:
+                textpage.close()
+        finally:
+            page.close()
+    except (pdfium.PdfiumError, IndexError) as exc:
+        log.info("PDFium cannot read page %d (%s)", index + 1, exc)
+        return None
+
+
+def _pypdf_text(page: Any, index: int, path: Path) -> str:
+    try:
+        return page.extract_text() or ""
+    except Exception as exc:  # one unreadable page is a damaged file
+        raise CorruptDocument(f"{path.name}: page {index + 1} cannot be read ({exc}).",
+                              hint="Open it in a PDF viewer and save a new copy, then upload that.") from exc
 
 
 # -- Word and PowerPoint --------------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""Hybrid retrieval: vector similarity (Chroma) and BM25 keywords, fused by reciprocal rank fusion."""
+"""Hybrid retrieval over pages: route to the documents the question names, rank their pages by BM25
+(the persistent FTS5 index, financial-statement aware) and vector similarity, return the best chunk
+of each of the best pages.
+
+A hit is a page's best chunk and no two hits share a page, so five hits are five places to look.
+Vector-only search ranks chunks by similarity alone, as before.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +17,24 @@ from typing import Literal
 from pydantic import BaseModel
 from sqlmodel import select
 
-from core.config import get_settings
 from core.db import session
 from core.errors import InvalidInput
-from core.models.documents import Document, DocumentChunk, DocumentPage, DocumentStatus
-from core.rag import keyword, store
-from core.rag.documents import list_documents, ready_documents
+from core.models.documents import Document, DocumentChunk, DocumentPage
+from core.rag import fts, store
+from core.rag.documents import ready_documents
 from core.rag.embeddings import get_embedder
+from core.rag.keyword import tokenize
 from core.rag.query import focus
+from core.rag.route import profile, route
+from core.rag.terms import query_kinds, query_terms, terms
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "vector", "keyword"]
 RRF_K = 60
 MAX_K = 50
+KIND_BOOST = 0.5  # a page that is the statement the question needs (balance sheet, income, cash flows)
+VECTOR_WEIGHT = 1.5  # times the cosine similarity of the page's opening lines (keywords give up to 1; tuned on the tuning half)
 
 
 class Hit(BaseModel):
@@ -70,12 +80,125 @@ def search(query: str, *, k: int = 5, documents: Iterable[uuid.UUID | str | Docu
         return []
     depth = max(4 * k, 20)
     filtered = documents is not None
-    vector = _vector_ranking(query, docs, depth, filtered=filtered) if mode in ("hybrid", "vector") else []
-    keywords = _keyword_ranking(query, docs, depth, filtered=filtered) if mode != "vector" else []
-    fused = rrf([vector, keywords])
-    best = sorted(fused, key=lambda cid: -fused[cid])[:k]
-    ranks = {"vector": {c: r for r, c in enumerate(vector, 1)}, "keyword": {c: r for r, c in enumerate(keywords, 1)}}
-    return _hits(best, fused, ranks, {d.id: d for d in docs})
+    by_id = {d.id: d for d in docs}
+    if mode == "vector":
+        vector = _vector_ranking(query, docs, depth, filtered=filtered)
+        fused = {cid: 1.0 / (RRF_K + rank) for rank, cid in enumerate(vector, 1)}
+        return _hits(vector[:k], fused, {"vector": {c: r for r, c in enumerate(vector, 1)}, "keyword": {}}, by_id)
+    return _page_search(query, docs, k, depth, filtered=filtered, mode=mode)
+
+
+def _page_search(query: str, docs: list[Document], k: int, depth: int, *, filtered: bool, mode: Mode) -> list[Hit]:
+    allowed = {str(d.id) for d in docs}
+    sync_index(docs)
+    scope = _routed(query, allowed)
+    limited = filtered or scope != allowed
+    matches = fts.search(query_terms(query), 2 * depth, scope if limited else None)
+    matches = [m for m in matches if m.document_id in scope][:depth]
+    kinds = query_kinds(query)
+    if kinds:  # the statements the question needs, even where other pages share more of its words
+        seen = {(m.document_id, m.page) for m in matches}
+        statements = fts.search(query_terms(query), depth, scope if limited else None, kinds=kinds)
+        matches += [m for m in statements if m.document_id in scope and (m.document_id, m.page) not in seen]
+    scores: dict[tuple[str, int], float] = defaultdict(float)
+    top = max((m.score for m in matches), default=0.0) or 1.0
+    keyword_rank = {}
+    for rank, m in enumerate(matches, 1):
+        key = (m.document_id, m.page)
+        scores[key] = m.score / top + (KIND_BOOST if kinds & m.kinds else 0.0)
+        keyword_rank[key] = rank
+    vector_rank = {}
+    if mode == "hybrid":
+        in_scope = [d for d in docs if str(d.id) in scope]
+        for rank, (key, similarity) in enumerate(_vector_pages(query, in_scope, depth, filtered=limited), 1):
+            scores[key] += VECTOR_WEIGHT * similarity
+            vector_rank[key] = rank
+    best = sorted(scores, key=lambda key: -scores[key])[:k]
+    return _page_hits(query, best, scores, keyword_rank, vector_rank, {str(d.id): d for d in docs})
+
+
+def _routed(query: str, allowed: set[str]) -> set[str]:
+    """The ready documents the question names (all of them when it names none)."""
+    if len(allowed) < 2:
+        return allowed
+    profiles = fts.profiles(allowed)
+    asked = set(tokenize(query)) | set(query_terms(query))
+    named = {w for p in profiles.values() for w in p.get("identity", ()) if w in asked}
+    chosen = route(query, profiles, fts.document_frequency(named), len(allowed))
+    return allowed if not chosen else chosen & allowed
+
+
+def sync_index(docs: list[Document]) -> None:
+    """Add ready documents the keyword index lacks (indexed before it existed, or a lost write) from their
+    stored pages; drop documents it holds that the database no longer has."""
+    indexed = fts.documents()
+    missing = [d for d in docs if str(d.id) not in indexed]
+    for doc in missing:
+        with session() as s:
+            pages = s.exec(select(DocumentPage.number, DocumentPage.text)
+                           .where(DocumentPage.document_id == doc.id).order_by(DocumentPage.number)).all()
+        fts.delete(doc.id)
+        fts.add_pages(doc.id, [(p[0], p[1]) for p in pages])
+        fts.set_profile(doc.id, _profile(doc, pages[0][1] if pages else ""))
+    if len(indexed) > len(docs):
+        with session() as s:
+            known = {str(i) for i in s.exec(select(Document.id)).all()}
+        for stale in indexed - known:
+            fts.delete(stale)
+
+
+def _profile(doc: Document, first_page: str) -> dict:
+    return profile(doc.name, str((doc.meta or {}).get("title", "")), first_page)
+
+
+def _vector_pages(query: str, docs: list[Document], depth: int, *, filtered: bool) -> list[tuple[tuple[str, int], float]]:
+    """Pages by their best chunk's cosine similarity, best first."""
+    by_model: dict[str, set[str]] = defaultdict(set)
+    for doc in docs:
+        by_model[doc.embedding_model].add(str(doc.id))
+    best: dict[tuple[str, int], float] = {}
+    for model, ids in by_model.items():
+        try:
+            vector = get_embedder(model).embed([query])[0]
+        except InvalidInput as exc:  # e.g. an OpenAI model without a key: keywords still find them
+            log.warning("vector search skipped for %s: %s", model, exc)
+            continue
+        for _cid, distance, doc_id, page in store.query_pages(model, vector, depth if filtered else 2 * depth,
+                                                             ids if filtered else None):
+            if doc_id in ids:
+                key = (doc_id, page)
+                best[key] = max(best.get(key, -1.0), 1.0 - distance)
+    return sorted(best.items(), key=lambda item: -item[1])[:depth]
+
+
+def _page_hits(query: str, pages: list[tuple[str, int]], scores: dict, keyword_rank: dict, vector_rank: dict,
+               docs: dict[str, Document]) -> list[Hit]:
+    """Each page's chunk that shares the most question words (its first chunk on a tie)."""
+    if not pages:
+        return []
+    wanted = set(query_terms(query)) | set(tokenize(query))
+    with session() as s:
+        rows = s.exec(select(DocumentChunk).where(DocumentChunk.document_id.in_({uuid.UUID(d) for d, _ in pages}),
+                                                  DocumentChunk.page.in_({p for _, p in pages}))).all()
+        labels = {(str(p[0]), p[1]): p[2] for p in s.exec(
+            select(DocumentPage.document_id, DocumentPage.number, DocumentPage.label)
+            .where(DocumentPage.document_id.in_({uuid.UUID(d) for d, _ in pages}),
+                   DocumentPage.number.in_({p for _, p in pages}))).all()}
+    chunks: dict[tuple[str, int], list[DocumentChunk]] = defaultdict(list)
+    for chunk in rows:
+        chunks[(str(chunk.document_id), chunk.page)].append(chunk)
+    hits = []
+    for key in pages:
+        candidates = sorted(chunks.get(key, []), key=lambda c: c.seq)
+        if not candidates:  # deleted meanwhile
+            continue
+        chunk = max(candidates, key=lambda c: len(wanted & set(terms(c.text))))
+        doc = docs[key[0]]
+        hits.append(Hit(text=chunk.text, document=doc.name, page=chunk.page, score=round(scores[key], 6),
+                        document_id=chunk.document_id, chunk_id=chunk.id, page_label=labels.get(key, ""),
+                        start=chunk.start, end=chunk.end, vector_rank=vector_rank.get(key),
+                        keyword_rank=keyword_rank.get(key)))
+    return hits
 
 
 def _check(query: str, k: int, mode: str) -> str:
@@ -105,24 +228,6 @@ def _vector_ranking(query: str, docs: list[Document], depth: int, *, filtered: b
         found = store.query(model, vector, depth if filtered else 2 * depth, ids if filtered else None)
         scored += [(distance, cid) for cid, distance, doc_id in found if doc_id in ids]
     return [cid for _, cid in sorted(scored)][:depth]
-
-
-def _keyword_ranking(query: str, docs: list[Document], depth: int, *, filtered: bool) -> list[str]:
-    ready = docs if not filtered else list_documents(status=DocumentStatus.ready)
-    signature = tuple(sorted((str(d.id), d.chunks) for d in ready))
-    index = keyword.cached_index(get_settings().resolved_database_url, signature,
-                                 lambda: _load_chunks([d.id for d in ready]))
-    allowed = [d.id for d in docs] if filtered else None
-    return [str(cid) for cid, _ in index.top(query, depth, allowed)]
-
-
-def _load_chunks(document_ids: list[uuid.UUID]) -> tuple[list[uuid.UUID], list[uuid.UUID], list[str]]:
-    if not document_ids:
-        return [], [], []
-    with session() as s:
-        rows = s.exec(select(DocumentChunk.id, DocumentChunk.document_id, DocumentChunk.text)
-                      .where(DocumentChunk.document_id.in_(document_ids))).all()
-    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
 def _hits(chunk_ids: list[str], fused: dict[str, float], ranks: dict[str, dict[str, int]],

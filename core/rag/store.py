@@ -105,6 +105,25 @@ def query(model: str, vector: np.ndarray, n: int,
             zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True)]
 
 
+def query_pages(model: str, vector: np.ndarray, n: int,
+                document_ids: Iterable[uuid.UUID | str] | None = None) -> list[tuple[str, float, str, int]]:
+    """As `query`, with each chunk's page: (chunk id, cosine distance, document id, page)."""
+    col = collection(model)
+    where = None
+    if document_ids is not None:
+        docs = [str(d) for d in document_ids]
+        if not docs:
+            return []
+        where = {"document_id": docs[0]} if len(docs) == 1 else {"document_id": {"$in": docs}}
+    if n <= 0 or col.count() == 0:
+        return []
+    result = col.query(query_embeddings=vector.reshape(1, -1), n_results=n, where=where,
+                       include=["distances", "metadatas"])
+    return [(cid, distance, str((meta or {}).get("document_id", "")), int((meta or {}).get("page", 0)))
+            for cid, distance, meta in zip(result["ids"][0], result["distances"][0], result["metadatas"][0],
+                                           strict=True)]
+
+
 def delete_document(model: str, document_id: uuid.UUID) -> None:
     """Remove every vector of a document."""
     collection(model).delete(where={"document_id": str(document_id)})

@@ -1,0 +1,137 @@
+"""Search terms for filings and reports: numbers, years, quarters, form types and statement names.
+
+The keyword index stores, and queries ask for, these terms. The plain word tokenizer split
+"FY2018" into nothing useful, "10-K" into "10" and "k", and "1,577" into "1" and "577"; here
+"FY2018" is `fy 2018`, "2023Q2" is `2023 q2`, "10-K"/"10K" is `10k`, "1,577" is `1577`, "3M"
+stays `3m`. Plain prose tokenizes as before (lower case, stop words out, light stemming).
+
+Analyst questions also carry framing ("Give a response by relying on the details shown ...",
+"Assume you are an equity research analyst ...") whose rare words would match odd pages: the
+query side drops them. And a question about a ratio rarely names the statement that holds its
+inputs, so `expand` adds the statement's own wording ("capex" -> "purchases of property, plant
+and equipment", "quick ratio" -> the balance sheet's current assets and liabilities), and
+`query_kinds` says which primary statements (balance sheet, income statement, cash flows)
+the question needs; `page_kinds` recognises those statements by their headings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from core.rag.keyword import STOPWORDS, stem
+
+_WORD = re.compile(r"\d+(?:\.\d+)+|[^\W_]+", re.UNICODE)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_FORM = re.compile(r"\b(10|8)\s*-\s*([kq])\b")
+_GLUED = re.compile(r"([a-z]+)((?:19|20)\d\d)|((?:19|20)\d\d)(q[1-4])|(q[1-4])((?:19|20)\d\d)")
+YEAR = re.compile(r"(?:19|20)\d\d")
+FORMS = frozenset({"10k", "10q", "8k", "earnings"})
+FRAMING = frozenset(
+    "give response question relying rely detail details shown show using use answer based primarily primary "
+    "information assume public equities equity analyst research lost internet connection access please "
+    "calculate compute extract round unit units percent percents decimal place places defined define "
+    "definition formula useful like state explain following best abilities ability resource resources "
+    "investment banker only drawing conclusions stated provided according".split()
+)
+MAX_TERMS = 64
+
+
+def words(text: str) -> Iterator[str]:
+    """Lower-case words and numbers, with years split from what they are glued to."""
+    text = _FORM.sub(r"\1\2", _THOUSANDS.sub("", text.lower()))
+    for word in _WORD.findall(text):
+        glued = _GLUED.fullmatch(word)
+        if glued:
+            yield from (part for part in glued.groups() if part)
+        else:
+            yield word
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of a passage (stop words out, plurals stemmed, numbers kept)."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def query_terms(question: str) -> list[str]:
+    """The terms a question searches for: its own (framing dropped) plus the statement wording it implies."""
+    own = [t for t in terms(question) if t not in FRAMING]
+    extra = [t for t in terms(expansion(question)) if t not in own]
+    return list(dict.fromkeys(own + extra))[:MAX_TERMS]
+
+
+# -- financial statements -------------------------------------------------------------------
+_GLOSSARY = {
+    "capex": "purchases property plant equipment capital expenditures investing activities",
+    "capital expenditure": "purchases property plant equipment capital expenditures investing activities",
+    "quick ratio": "current assets current liabilities cash equivalents receivables",
+    "current ratio": "current assets current liabilities",
+    "working capital": "current assets current liabilities",
+    "operating margin": "operating income net revenue sales",
+    "gross margin": "gross profit cost sales net revenue",
+    "operating cash flow": "net cash provided operating activities",
+    "free cash flow": "net cash provided operating activities purchases property plant equipment",
+    "cash flow statement": "cash flows operating investing financing activities",
+    "statement of cash flows": "cash flows operating investing financing activities",
+    "balance sheet": "total assets total liabilities equity",
+    "financial position": "total assets total liabilities equity",
+    "income statement": "net revenue operating income net income",
+    "statement of income": "net revenue operating income net income",
+    "dividend": "dividends paid financing activities",
+    "inventory turnover": "inventories cost sales",
+    "days payable": "accounts payable cost sales",
+    "dpo": "accounts payable cost sales",
+    "fixed asset turnover": "property plant equipment net revenue",
+    "asset turnover": "total assets revenue",
+    "ebitda": "operating income depreciation amortization",
+    "effective tax rate": "effective tax rate provision income taxes",
+    "interest coverage": "interest expense operating income",
+    "return on assets": "net income total assets",
+    "debt securities": "securities registered pursuant section 12 title each class trading symbol exchange",
+}
+_KIND_HEADINGS = {
+    "balance": re.compile(r"balance\s*shee\s*ts?|statements?\s+of\s+(?:consolidated\s+)?financial\s+(?:position|condition)"),
+    "income": re.compile(r"statements?\s+of\s+(?:consolidated\s+)?(?:income|operations|earnings)\b"
+                         r"(?!\s+and\s+comprehensive)|income\s+statements?"),
+    "cashflow": re.compile(r"statements?\s+of\s+(?:consolidated\s+)?cash\s*flows?"),
+}
+_KIND_WORDS = {
+    "balance": ("balance sheet", "quick ratio", "current ratio", "working capital", "total assets", "liabilit",
+                "inventor", "payable", "receivable", "debt to equity", "liquidity", "fixed asset", "pp&e",
+                "property, plant", "asset turnover", "capital-intensive", "capital intensive", "financial position"),
+    "income": ("income statement", "statement of income", "statement of operations", "p&l", "revenue", "sales",
+               "margin", "net income", "eps", "earnings per share", "operating income", "cost of goods", "cogs",
+               "ebit", "interest expense", "turnover", "profit", "growth"),
+    "cashflow": ("cash flow", "capex", "capital expenditure", "dividend", "free cash", "depreciation", "repurchase",
+                 "buyback", "capital-intensive", "capital intensive"),
+}
+HEADING_LINES = 6
+
+
+def heading(text: str, lines: int = HEADING_LINES) -> str:
+    """The first non-empty lines of a page (where statements and sections name themselves)."""
+    found = []
+    for line in text.split("\n"):
+        if line.strip():
+            found.append(line.strip())
+            if len(found) == lines:
+                break
+    return " ".join(found)[:400]
+
+
+def page_kinds(text: str) -> frozenset[str]:
+    """Which primary statements a page is ('balance', 'income', 'cashflow'), from its heading."""
+    head = heading(text).lower()
+    return frozenset(kind for kind, pattern in _KIND_HEADINGS.items() if pattern.search(head))
+
+
+def query_kinds(question: str) -> frozenset[str]:
+    """Which primary statements a question needs, from the metrics and statements it names."""
+    low = question.lower()
+    return frozenset(kind for kind, phrases in _KIND_WORDS.items() if any(p in low for p in phrases))
+
+
+def expansion(question: str) -> str:
+    """The statement wording for the metrics a question names ('' when it names none)."""
+    low = question.lower()
+    return " ".join(text for phrase, text in _GLOSSARY.items() if phrase in low)

@@ -1,0 +1,73 @@
+"""Search terms for filings, statement recognition and routing a question to the filings it names."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.rag.route import asked_period, profile, route
+from core.rag.terms import page_kinds, query_kinds, query_terms, terms
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("FY2018 capex", ["fy", "2018", "capex"]),
+    ("Form 10-K and 10K and 10-Q", ["form", "10k", "10k", "10q"]),
+    ("Purchases of PP&E (1,577) (1,373)", ["purchase", "pp", "e", "1577", "1373"]),
+    ("3M_2023Q2_10Q", ["3m", "2023", "q2", "10q"]),
+    ("rate of 12.5% in Q4", ["rate", "12.5", "q4"]),
+])
+def test_terms_keep_years_quarters_forms_and_figures_whole(text: str, expected: list[str]) -> None:
+    assert terms(text) == expected
+
+
+def test_question_framing_is_dropped_and_statement_wording_added() -> None:
+    asked = query_terms("Give a response relying on the details shown: what is the FY2018 capex for 3M?")
+    assert {"fy", "2018", "capex", "3m"} <= set(asked)
+    assert not {"give", "response", "relying", "detail", "shown"} & set(asked)
+    assert {"purchase", "property", "plant", "equipment"} <= set(asked)  # what the cash-flow statement calls it
+
+
+@pytest.mark.parametrize(("heading", "kinds"), [
+    ("Table of Contents\n3M Company and Subsidiaries\nConsolidated Statement of Cash Flows", {"cashflow"}),
+    ("ADOBE SYSTEMS INCORPORATED\nCONSOLIDATED BALANCE SHEETS\n(In thousands)", {"balance"}),
+    ("AMAZON.COM, INC.\nCONSOLIDATED STATEMENTS OF OPERATIONS", {"income"}),
+    ("Consolidated Statements of Comprehensive Income", set()),
+    ("Item 1A. Risk Factors\nOur business is subject to risks", set()),
+])
+def test_primary_statements_are_recognised_by_their_heading(heading: str, kinds: set[str]) -> None:
+    assert page_kinds(heading + "\nNet income 5,363 4,869") == kinds
+
+
+def test_questions_say_which_statement_they_need() -> None:
+    assert query_kinds("What is the FY2018 capital expenditure for 3M?") == {"cashflow"}
+    assert query_kinds("Has AMCOR's quick ratio improved?") == {"balance"}
+    assert query_kinds("Which debt securities are registered under 3M's name?") == frozenset()
+
+
+PROFILES = {
+    "a": profile("3M_2018_10K.pdf", "", "FORM 10-K For the fiscal year ended December 31, 2018 3M COMPANY"),
+    "b": profile("3M_2022_10K.pdf", "", "FORM 10-K For the fiscal year ended December 31, 2022 3M COMPANY"),
+    "c": profile("3M_2023Q2_10Q.pdf", "", "FORM 10-Q For the quarterly period ended June 30, 2023 3M COMPANY"),
+    "d": profile("annual-report.pdf", "", "FORM 10-K For the fiscal year ended December 1, 2017 ADOBE SYSTEMS INCORPORATED"),
+}
+FREQUENCY = {"3m": 3, "adobe": 1, "system": 1, "incorporated": 1, "company": 4}
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("What is the FY2018 capital expenditure amount for 3M?", {"a"}),
+    ("How did 3M's revenue change between FY2021 and FY2022?", {"b"}),
+    ("Does 3M have a healthy quick ratio for Q2 of FY2023?", {"c"}),
+    ("What were Adobe's total current liabilities?", {"d"}),  # the period from the cover page, the name from it too
+])
+def test_a_question_goes_to_the_filing_it_names(question: str, expected: set[str]) -> None:
+    assert route(question, PROFILES, FREQUENCY, len(PROFILES)) == expected
+
+
+def test_a_question_naming_no_company_routes_nowhere() -> None:
+    assert route("What was the total revenue in 2018?", PROFILES, FREQUENCY, len(PROFILES)) is None
+    assert route("", PROFILES, FREQUENCY, len(PROFILES)) is None
+
+
+def test_the_period_read_from_a_question() -> None:
+    assert asked_period("Q2 of FY2024 versus FY 2023, per the 10-Q") == ([2024, 2023], True, {"10q"})
+    assert asked_period("the second quarter") == ([], True, set())
+    assert profile("x.pdf", "", "FORM 8-K\nDate of Report: July 1, 2022")["form"] == "8k"
