@@ -66,6 +66,7 @@ class _Plan:
     names: list[str] = field(default_factory=list)
     sample_size: int = 20_480
     varchar: set[str] = field(default_factory=set)
+    null_padding: bool = False  # rows with fewer fields than the header get empty values (noted)
     attempt: list[str] = field(default_factory=list)  # notes of the current reading, kept only if it stands
 
 
@@ -143,8 +144,8 @@ def _read(plan: _Plan, sink: Any) -> Any:
         if _retry_for(plan, rejects):
             continue
         bad = _bad_lines(rejects)
-        if bad:
-            _explain_bad(plan, bad)
+        if bad and _explain_bad(plan, bad):
+            continue
         rows = out.num_rows
         if plan.opts.quotechar and _lines_missing(plan, rows, len(bad)) and _quote_free_better(plan, rows):
             continue
@@ -172,10 +173,11 @@ def _query(con: duckdb.DuckDBPyConnection, plan: _Plan) -> tuple[str, list[Any]]
     """The SELECT that reads the file, with its parameters, columns renamed to the final names."""
     o = plan.opts
     args = ["delim=?", "quote=?", "escape=?", "comment=?", "skip=?", "header=?", "decimal_separator=?",
-            "compression='none'", "max_line_size=?", "store_rejects=true", "strict_mode=true", "null_padding=false",
+            "compression='none'", "max_line_size=?", "store_rejects=true", "strict_mode=true", "null_padding=?",
             "sample_size=?", "auto_detect=true"]
     params: list[Any] = [str(plan.source), o.delimiter, o.quotechar, (o.escape or o.quotechar) if o.quotechar else "",
-                         o.comment, o.skip_rows, o.header, o.decimal, MAX_LINE_BYTES, plan.sample_size]
+                         o.comment, o.skip_rows, o.header, o.decimal, MAX_LINE_BYTES, plan.null_padding,
+                         plan.sample_size]
     if plan.varchar:
         args.append("types=?")
         params.append({name: "VARCHAR" for name in plan.varchar})
@@ -290,22 +292,30 @@ def _bad_lines(rejects: list[tuple]) -> dict[int, tuple[int, int]]:
     return out
 
 
-def _explain_bad(plan: _Plan, bad: dict[int, tuple[int, int]]) -> None:
-    """A footer is left out with a note; other bad lines are skipped when asked, else stop the import."""
+def _explain_bad(plan: _Plan, bad: dict[int, tuple[int, int]]) -> bool:
+    """A footer is left out with a note; bad lines are skipped when asked; short rows are padded (True: read
+    again with padding); a row with too many fields stops the import."""
     lines = sorted(bad)
+    short = [n for n in lines if 0 < bad[n][1] < bad[n][0] or bad[n] == (0, 0)]
     last = _last_lines(plan.source, FOOTER_LINES)
-    short = all(0 < bad[n][1] < bad[n][0] or bad[n] == (0, 0) for n in lines)
-    if short and len(lines) <= FOOTER_LINES and lines == last[-len(lines):]:  # the last lines, with fewer fields
+    if len(short) == len(lines) <= FOOTER_LINES and lines == last[-len(lines):]:  # the last lines, fewer fields
         where = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
         plan.attempt.append(f"{len(lines)} line(s) at the end of the file do not fit the table ({where}) and were "
-                          "left out as a footer.")
-        return
-    expected, found = bad[lines[0]]
+                            "left out as a footer.")
+        return False
     if plan.opts.skip_bad_rows:
         plan.attempt.append(f"{len(lines)} row(s) with the wrong number of fields were skipped (first: line {lines[0]}).")
-        return
+        return False
+    long = [n for n in lines if n not in short]
+    if not long and not plan.null_padding:
+        plan.null_padding = True
+        plan.notes.append(f"{len(short)} row(s) have fewer fields than the header; their missing values were left "
+                          f"empty (first: line {short[0]}). Tick 'skip bad rows' to leave them out instead.")
+        return True
+    first = long[0] if long else lines[0]
+    expected, found = bad[first]
     detail = f" has {found} fields but the header has {expected}" if expected else " could not be read"
-    raise IngestError(f"{plan.filename}: line {lines[0]}{detail} (ragged rows; {len(lines)} such line(s)).",
+    raise IngestError(f"{plan.filename}: line {first}{detail} (ragged rows; {len(lines)} such line(s)).",
                       hint="Check the delimiter, quote character and rows to skip, or tick 'skip bad rows' to leave "
                            "such rows out.")
 
@@ -343,8 +353,8 @@ def _quote_free_better(plan: _Plan, rows: int) -> bool:
                 "all_varchar=true, compression='none', max_line_size=?, store_rejects=true, strict_mode=true, "
                 "null_padding=false, auto_detect=true)",
                 [str(plan.source), free.delimiter, free.comment, free.skip_rows, free.header, MAX_LINE_BYTES],
-            ).fetchone()[0]
-            bad = con.execute("SELECT count(DISTINCT line) FROM reject_errors").fetchone()[0]
+            ).fetchall()[0][0]  # fetchall: the rejects table exists once the scan has finished
+            bad = con.execute("SELECT count(DISTINCT line) FROM reject_errors").fetchall()[0][0]
         except duckdb.Error as exc:
             log.info("quote-free reading of %s failed: %s", plan.filename, str(exc).splitlines()[0][:200])
             return False
