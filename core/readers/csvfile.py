@@ -95,8 +95,9 @@ def csv_to_parquet(path: Path, target: Path, filename: str, notes: list[str], **
 def _plan(path: Path, filename: str, notes: list[str], options: dict[str, Any]) -> Iterator[_Plan]:
     """Detect or take the encoding and dialect; yield a plan over a UTF-8 file (a temporary copy when needed)."""
     given = options.get("encoding") or None
+    if given:
+        _check_encoding(given)
     encoding = charsets.normal(given) if given else charsets.detect(read_head(path, SAMPLE_BYTES))
-    _check_encoding(encoding)
     temporary: list[Path] = []
     try:
         source = _utf8_source(path, encoding, filename, notes, temporary)
@@ -435,6 +436,9 @@ def _unreadable(plan: _Plan, exc: Exception) -> IngestError:
     text = str(exc)
     line = re.search(r"[Ll]ine[: ]+(\d+)", text)
     where = f" (line {line.group(1)})" if line else ""
+    if "line size" in text.lower():
+        return IngestError(f"{plan.filename} could not be read: a line{where} is longer than "
+                           f"{MAX_LINE_BYTES // (1024 * 1024)} MB.", hint="Check the delimiter and the line endings.")
     if "empty" in text.lower() or "no columns" in text.lower():
         return IngestError(f"{plan.filename} has no content.", hint="Choose a file that contains data.")
     first = text.splitlines()[0][:200] if text else type(exc).__name__
