@@ -51,7 +51,10 @@ def csv_options(path: Path, options: dict[str, Any], utf8_path: Path | None = No
             known[key] = ""
     if _DIALECT_KEYS <= known.keys():
         return CsvOptions(**known)
-    return sniff_csv(path, utf8_path).model_copy(update=known)
+    sniffed = sniff_csv(path, utf8_path)
+    if known.get("delimiter") == sniffed.decimal and "decimal" not in known:
+        known["decimal"] = "."  # the decimal comma was sniffed for another delimiter
+    return sniffed.model_copy(update=known)
 
 
 @dataclass
