@@ -12,11 +12,12 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
+import uuid
 from pathlib import Path
 
 import duckdb
 
-from core import duck
+from core import duck, storage
 from core.readers import charsets
 from core.readers.sniff import SAMPLE_BYTES, CsvOptions, decimal_of, home_sniff, numeric_header, read_head, sample_lines
 
@@ -33,13 +34,31 @@ def sniff_csv(path: Path, utf8_path: Path | None = None) -> CsvOptions:
     encoding = charsets.detect(head)
     lines = sample_lines(head, encoding)
     ours = home_sniff(lines, suffix=path.suffix.lower())
-    found = duckdb_sniff(utf8_path or path)
+    found = _sniff_head(utf8_path or path)
     if found is None:
         return ours.model_copy(update={"encoding": encoding})
     opts = found.model_copy(update={"encoding": encoding})
     physical = codecs.getincrementaldecoder(charsets.normal(encoding))(errors="replace").decode(
         head[: 256 * 1024]).lstrip("\ufeff").splitlines()[:1000]
     return correct(opts, ours, lines, physical + [""])
+
+
+def _sniff_head(path: Path) -> CsvOptions | None:
+    """DuckDB's sniffer over the file's first MB (sniffing a large file whole took seconds)."""
+    size = path.stat().st_size
+    if size <= SNIFF_BYTES:
+        return duckdb_sniff(path)
+    head = read_head(path, SNIFF_BYTES)
+    head = head[: head.rfind(b"\n") + 1] or head
+    sample = storage.area("tmp") / f"sniff-{uuid.uuid4().hex}.csv"
+    try:
+        sample.write_bytes(head)
+        return duckdb_sniff(sample)
+    finally:
+        sample.unlink(missing_ok=True)
+
+
+SNIFF_BYTES = 1 << 20
 
 
 def duckdb_sniff(path: Path) -> CsvOptions | None:
