@@ -137,14 +137,14 @@ def _read(plan: _Plan, sink: Any) -> Any:
     _check_width(plan)
     for _attempt in range(6):
         plan.attempt = []
-        with duck.connect() as con:
-            sql, params = _query(con, plan)
+        with _connection() as (con, rejects_table):
+            sql, params = _query(con, plan, rejects_table)
             try:
                 out = sink(con, sql, params)
             except duckdb.Error as exc:
                 raise _unreadable(plan, exc) from exc
             rejects = con.execute("SELECT line, error_type, error_message, column_name, line_byte_position "
-                                  "FROM reject_errors ORDER BY line LIMIT 100000").fetchall()
+                                  f"FROM {rejects_table} ORDER BY line LIMIT 100000").fetchall()
         rejects = _physical_lines(plan.source, rejects)
         if _retry_for(plan, rejects):
             continue
@@ -174,11 +174,33 @@ def _dialect_notes(opts: CsvOptions) -> list[str]:
     return notes
 
 
-def _query(con: duckdb.DuckDBPyConnection, plan: _Plan) -> tuple[str, list[Any]]:
+@contextlib.contextmanager
+def _connection() -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+    """A cursor on the process's shared DuckDB database and a rejects table of its own (dropped after).
+
+    One database per process, not one per reading: each opens threads, and a worker reading many files
+    under a memory cap ran out of address space for them.
+    """
+    name = f"csv_rejects_{uuid.uuid4().hex}"
+    con = duck.cursor(timeout_s=IMPORT_TIMEOUT_S)
+    try:
+        yield con, name
+    finally:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {name}; DROP TABLE IF EXISTS {name}_scan")
+        finally:
+            con.close()
+
+
+IMPORT_TIMEOUT_S = 6 * 3600.0  # an import is bounded by MAX_UPLOAD_MB, not by the SQL timeout
+
+
+def _query(con: duckdb.DuckDBPyConnection, plan: _Plan, rejects: str) -> tuple[str, list[Any]]:
     """The SELECT that reads the file, with its parameters, columns renamed to the final names."""
     o = plan.opts
     args = ["delim=?", "quote=?", "escape=?", "comment=?", "skip=?", "header=?", "decimal_separator=?",
-            "compression='none'", "max_line_size=?", "store_rejects=true", "strict_mode=true", "null_padding=?",
+            "compression='none'", "max_line_size=?", "store_rejects=true", f"rejects_table='{rejects}'",
+            f"rejects_scan='{rejects}_scan'", "strict_mode=true", "null_padding=?",
             "sample_size=?", "auto_detect=true"]
     params: list[Any] = [str(plan.source), o.delimiter, o.quotechar, (o.escape or o.quotechar) if o.quotechar else "",
                          o.comment, o.skip_rows, o.header, o.decimal, MAX_LINE_BYTES, plan.null_padding,
@@ -351,15 +373,16 @@ def _lines_missing(plan: _Plan, rows: int, bad: int) -> bool:
 def _quote_free_better(plan: _Plan, rows: int) -> bool:
     """Compare with a quote-free reading; switch to it when it is rectangular and has more rows, else explain."""
     free = plan.opts.model_copy(update={"quotechar": "", "escape": ""})
-    with duck.connect() as con:
+    with _connection() as (con, rejects):
         try:
             count = con.execute(
                 "SELECT count(*) FROM read_csv(?, delim=?, quote='', escape='', comment=?, skip=?, header=?, "
-                "all_varchar=true, compression='none', max_line_size=?, store_rejects=true, strict_mode=true, "
+                f"all_varchar=true, compression='none', max_line_size=?, store_rejects=true, rejects_table='{rejects}', "
+                f"rejects_scan='{rejects}_scan', strict_mode=true, "
                 "null_padding=false, auto_detect=true)",
                 [str(plan.source), free.delimiter, free.comment, free.skip_rows, free.header, MAX_LINE_BYTES],
             ).fetchall()[0][0]  # fetchall: the rejects table exists once the scan has finished
-            bad = con.execute("SELECT count(DISTINCT line) FROM reject_errors").fetchall()[0][0]
+            bad = con.execute(f"SELECT count(DISTINCT line) FROM {rejects}").fetchall()[0][0]
         except duckdb.Error as exc:
             log.info("quote-free reading of %s failed: %s", plan.filename, str(exc).splitlines()[0][:200])
             return False
@@ -373,8 +396,8 @@ def _quote_free_better(plan: _Plan, rows: int) -> bool:
                           f"{where}; it was read without quoting.")
         plan.opts, plan.names = free, []
         return True
-    if _merged_rows_suspected(plan, count, rows):
-        plan.attempt.append(f"Check the quoting: {count - rows:,} more line(s) than rows were read, as quoted values "
+    if _merged_rows_suspected(plan, count + bad, rows):
+        plan.attempt.append(f"Check the quoting: {count + bad - rows:,} more line(s) than rows were read, as quoted values "
                           f"hold line breaks{where}. If rows were merged, choose quote character 'none'.")
     return False
 

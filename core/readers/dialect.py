@@ -64,7 +64,7 @@ SNIFF_BYTES = 1 << 20
 def duckdb_sniff(path: Path) -> CsvOptions | None:
     """DuckDB's dialect of the file, or None when its sniffer gives up."""
     try:
-        with duck.connect(threads=1) as con:
+        with duck.cursor() as con:
             row = con.execute("SELECT Delimiter, Quote, Escape, Comment, SkipRows, HasHeader FROM sniff_csv(?, "
                               "compression='none', max_line_size=?)", [str(path), MAX_LINE_BYTES]).fetchone()
     except duckdb.Error as exc:
