@@ -167,7 +167,7 @@ def test_streamed_import_keeps_types_names_and_notes(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- bounded memory
 
-ROWS = 400_000
+ROWS = 250_000
 CAP_MB = 2048
 
 
@@ -180,7 +180,7 @@ def _child(path: str) -> None:
 
 
 def test_a_large_csv_is_streamed_into_parquet_with_bounded_memory(tmp_path: Path) -> None:
-    # Given a CSV of 400,000 rows x 6 columns (about 25 MB on disk)
+    # Given a CSV of 250,000 rows x 6 columns (about 15 MB on disk)
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv

@@ -69,11 +69,11 @@ def _file_import() -> None:
         return
     with guard():
         tmp = _upload_copy(upload)
-        overrides = st.session_state.get(DatasetKeys.UPLOAD_TMP + "-csv", {})
+        overrides = st.session_state.get(DatasetKeys.UPLOAD_CSV_OPTIONS, {})
         found = datasets.detect_file(tmp, upload.name, **overrides)
         options = _file_options(found)
         if found.csv is not None and options != overrides:
-            st.session_state[DatasetKeys.UPLOAD_TMP + "-csv"] = options
+            st.session_state[DatasetKeys.UPLOAD_CSV_OPTIONS] = options
             st.rerun()  # the preview follows the options the analyst chose
         if st.button("Import", type="primary", key="upload-import"):
             with st.spinner("Importing…"):
