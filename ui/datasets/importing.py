@@ -69,11 +69,12 @@ def _file_import() -> None:
         return
     with guard():
         tmp = _upload_copy(upload)
-        overrides = st.session_state.get(DatasetKeys.UPLOAD_CSV_OPTIONS, {})
+        saved = st.session_state.get(DatasetKeys.UPLOAD_CSV_OPTIONS)
+        overrides = saved[1] if saved and saved[0] == upload.file_id else {}  # a new file starts from detection
         found = datasets.detect_file(tmp, upload.name, **overrides)
         options = _file_options(found)
         if found.csv is not None and options != overrides:
-            st.session_state[DatasetKeys.UPLOAD_CSV_OPTIONS] = options
+            st.session_state[DatasetKeys.UPLOAD_CSV_OPTIONS] = (upload.file_id, options)
             st.rerun()  # the preview follows the options the analyst chose
         if st.button("Import", type="primary", key="upload-import"):
             with st.spinner("Importing…"):
