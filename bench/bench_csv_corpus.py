@@ -176,7 +176,11 @@ def main() -> int:
     logging.disable(logging.CRITICAL)
     base = load_baseline()
     started = time.time()
-    records = [measure(p, base) for p in files]
+    records = []
+    for i, p in enumerate(files, start=1):
+        records.append(measure(p, base))
+        if i % 100 == 0:
+            print(f"  {i}/{len(files)} files, {time.time() - started:.0f} s", flush=True)
     print(f"{len(records)} files in {time.time() - started:.0f} s")
     summary(records, "all")
     held = [r for r in records if r["split"] == "holdout"]
