@@ -238,11 +238,11 @@ def _header_fields(plan: _Plan) -> list[str] | None:
         for number, line in enumerate(fh):
             if number < plan.opts.skip_rows:
                 continue  # DuckDB's skip counts every physical line, blank ones too
-            if not line.strip() or plan.opts.comment and line.lstrip().startswith(plan.opts.comment):
+            if not line.strip() or (plan.opts.comment and line.lstrip().startswith(plan.opts.comment)):
                 continue
             try:
                 return next(reader(io.StringIO(line), plan.opts), None)
-            except Exception:  # noqa: BLE001 - csv.Error and friends: fall back to DuckDB's names
+            except Exception:  # csv.Error and friends: DuckDB's names are used instead
                 return None
     return None
 
@@ -429,7 +429,7 @@ def _check_width(plan: _Plan) -> None:
         return
     try:
         fields = next(reader(io.StringIO(first), plan.opts), [])
-    except Exception:  # noqa: BLE001 - an unparsable line counts by its delimiters
+    except Exception:  # an unparsable line counts by its delimiters
         fields = [""] * count
     if len(fields) > MAX_COLUMNS:
         raise IngestError(f"{plan.filename} has more than {MAX_COLUMNS:,} columns in its first line.",
@@ -448,7 +448,7 @@ def _check_options(opts: CsvOptions) -> None:
     if len(opts.delimiter) != 1 or opts.delimiter in "\r\n":
         raise InvalidInput(f"The delimiter {opts.delimiter!r} must be one character.", hint="Use ',', ';', '|' or a tab.")
     for what, value in (("quote", opts.quotechar), ("escape", opts.escape), ("comment", opts.comment)):
-        if len(value) > 1 or value in ("\r", "\n") and value:
+        if len(value) > 1 or (value in ("\r", "\n") and value):
             raise InvalidInput(f"The {what} character {value!r} must be one character (or none).")
         if value and value == opts.delimiter:
             raise InvalidInput(f"The {what} character cannot be the delimiter {value!r}.")

@@ -41,7 +41,7 @@ def sniff_csv(path: Path, utf8_path: Path | None = None) -> CsvOptions:
     opts = found.model_copy(update={"encoding": encoding})
     physical = codecs.getincrementaldecoder(charsets.normal(encoding))(errors="replace").decode(
         head[: 256 * 1024]).lstrip("\ufeff").splitlines()[:1000]
-    return correct(opts, ours, lines, physical + [""])
+    return correct(opts, ours, lines, [*physical, ""])
 
 
 def _sniff_head(path: Path) -> CsvOptions | None:

@@ -105,7 +105,7 @@ def _looks_like_json(text: str) -> bool:
     except json.JSONDecodeError as exc:
         return exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip()) - 1
     rest = text[end:].lstrip(" \t")
-    return not rest or rest[0] in "\r\n{[" or rest.startswith(",") and text[0] == "{"
+    return not rest or rest[0] in "\r\n{[" or (rest.startswith(",") and text[0] == "{")
 
 
 def _zip_kind(path: Path) -> str:
