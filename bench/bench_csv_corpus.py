@@ -81,15 +81,17 @@ def duckdb_rows(path: Path) -> int | None:
 
 
 def quote_free_rows(path: Path) -> int | None:
-    """Rows of a quote-free reading when every line has the header's number of fields (else None)."""
+    """Rows of a quote-free reading when every line has the header's number of fields, of two or more (else None:
+    a one-column file is rectangular whatever its quoting says)."""
     import duckdb
 
     con = duckdb.connect(config={"threads": 2, "memory_limit": "1GB"})
     try:
-        count = con.execute("SELECT count(*) FROM read_csv(?, quote='', escape='', compression='none', "
-                            "store_rejects=true)", [str(path)]).fetchall()[0][0]
+        rel = "read_csv(?, quote='', escape='', compression='none', store_rejects=true)"
+        count = con.execute(f"SELECT count(*) FROM {rel}", [str(path)]).fetchall()[0][0]
         bad = con.execute("SELECT count(*) FROM reject_errors").fetchall()[0][0]
-        return count if bad == 0 else None
+        width = len(con.execute(f"DESCRIBE SELECT * FROM {rel}", [str(path)]).fetchall())
+        return count if bad == 0 and width >= 2 else None
     except duckdb.Error:
         return None
     finally:
