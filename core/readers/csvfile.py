@@ -39,6 +39,7 @@ FIRST_LINE_BYTES = 16 * 1024 * 1024  # enough for MAX_COLUMNS long names; a long
 FOOTER_LINES = 3  # at most this many unfitting lines at the very end are a footer, not ragged rows
 NONE = "none"  # the analyst's value for "no quote / escape / comment character"
 PARQUET_COMPRESSION = "snappy"
+_BLOCK = 1 << 20  # bytes read at a time when counting lines (small: a worker may run under a memory cap)
 _DIALECT_KEYS = {"delimiter", "header", "quotechar", "decimal", "escape", "comment", "skip_rows"}
 _COUNT_RE = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
@@ -298,7 +299,7 @@ def _physical_lines(path: Path, rejects: list[tuple]) -> list[tuple]:
     lines: dict[int, int] = {}
     newlines, offset, i = 0, 0, 0
     with path.open("rb") as fh:
-        while i < len(positions) and (block := fh.read(8 << 20)):
+        while i < len(positions) and (block := fh.read(_BLOCK)):
             while i < len(positions) and positions[i] < offset + len(block):
                 lines[positions[i]] = newlines + block.count(b"\n", 0, positions[i] - offset) + 1
                 i += 1
@@ -364,7 +365,7 @@ def _lines_missing(plan: _Plan, rows: int, bad: int) -> bool:
     """Whether the file has more lines than rows read (cheap: a count of line breaks, no parsing)."""
     newlines, size = 0, 0
     with plan.source.open("rb") as fh:
-        while block := fh.read(8 << 20):
+        while block := fh.read(_BLOCK):
             newlines += block.count(b"\n")
             size += len(block)
     return newlines > rows + bad + plan.opts.skip_rows + int(plan.opts.header) + 1
