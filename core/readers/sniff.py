@@ -104,6 +104,8 @@ def _looks_like_json(text: str) -> bool:
         return True  # nested deeper than Python's stack: the JSON reader refuses it with a clear message
     except json.JSONDecodeError as exc:
         return exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip()) - 1
+    except ValueError:
+        return True  # a number too long to convert: JSON, which the JSON reader refuses with a clear message
     rest = text[end:].lstrip(" \t")
     return not rest or rest[0] in "\r\n{[" or (rest.startswith(",") and text[0] == "{")
 
