@@ -16,6 +16,7 @@ class DatasetKeys:
     """Session-state keys of the Datasets page."""
 
     UPLOAD_TMP = "datasets_upload_tmp"
+    UPLOAD_CSV_OPTIONS = "datasets-upload-csv-options"  # the options the import preview was last read with
     KAGGLE_FILES = "datasets_kaggle_files"
     DB_PASSWORDS = "datasets_db_passwords"
     DB_TABLES = "datasets_db_tables"

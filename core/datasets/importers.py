@@ -19,20 +19,21 @@ from urllib.parse import urlparse
 from core import readers, storage
 from core.config import get_settings
 from core.datasets.download import check_url, download
-from core.datasets.store import check_size, default_name, store_table
+from core.datasets.store import check_size, default_name, store_parquet, store_table
 from core.errors import ConnectionFailed, IngestError, InvalidInput, NotFound
 from core.models.dataset import Dataset
 
 log = logging.getLogger(__name__)
 
 
-def detect_file(path: str | Path, filename: str | None = None) -> readers.Detected:
-    """What a file looks like (format, delimiter, encoding, header, sheets) before importing it."""
+def detect_file(path: str | Path, filename: str | None = None, **options: object) -> readers.Detected:
+    """What a file looks like (format, delimiter, encoding, header, sheets; the first rows of delimited text,
+    read with `options`) before importing it."""
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"No file at {path}.")
     check_size(path.stat().st_size, what=f"The file {filename or path.name}")
-    return readers.detect(path, filename)
+    return readers.detect(path, filename, **options)
 
 
 def ingest_file(path: str | Path, *, name: str | None = None, **options: object) -> Dataset:
@@ -40,7 +41,8 @@ def ingest_file(path: str | Path, *, name: str | None = None, **options: object)
 
     The format is detected from the content: CSV/TSV/TXT, Excel (.xlsx/.xls), JSON (records, columns,
     JSON Lines), Parquet, Feather, optionally inside .gz or a single-file .zip. Options: delimiter,
-    encoding, header, quotechar, decimal, skip_bad_rows, sheet, password, member; `filename` names
+    encoding, header, quotechar, escape, comment, skip_rows, decimal, skip_bad_rows (text; 'none' turns a
+    quote, escape or comment character off), sheet, password, member; `filename` names
     the original file when `path` is a temporary copy.
     Raises IngestError (empty, unreadable, too big once read), UnsupportedFormat, TooLarge, InvalidInput
     (bad name), Conflict (name taken).
@@ -52,9 +54,19 @@ def ingest_file(path: str | Path, *, name: str | None = None, **options: object)
     check_size(path.stat().st_size, what=f"The file {filename}")
     source = str(options.pop("source", "upload"))
     detail = str(options.pop("source_detail", "") or filename)
+    if readers.sniff_format(path, filename) == "csv":
+        return _ingest_csv(path, name=name or default_name(filename), filename=filename, source=source,
+                           detail=detail, **options)
     result = readers.read(path, filename=filename, **options)
     return store_table(result.table, name=name or default_name(filename), source=source,
                        source_detail=detail, fmt=result.format, notes=result.notes)
+
+
+def _ingest_csv(path: Path, *, name: str, filename: str, source: str, detail: str, **options: object) -> Dataset:
+    """Delimited text streamed by DuckDB straight into the dataset's Parquet file (bounded memory at any size)."""
+    notes: list[str] = []
+    return store_parquet(lambda tmp: readers.csv_to_parquet(path, tmp, filename, notes, **options), name=name,
+                         source=source, source_detail=detail, fmt="csv", notes=notes)
 
 
 def ingest_upload(data: bytes, filename: str, *, name: str | None = None, **options: object) -> Dataset:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -53,19 +54,31 @@ def default_name(filename: str) -> str:
 def store_table(table: pa.Table, *, name: str, source: str, source_detail: str = "", fmt: str = "parquet",
                 notes: list[str] | None = None) -> Dataset:
     """Write `table` as a new dataset, version 1 (Parquet first, then the rows; nothing is left on failure)."""
-    name = storage.check_name(name, what="dataset name")
     _check_columns(table)
+    return store_parquet(lambda tmp: pq.write_table(table, tmp, compression=PARQUET_COMPRESSION), name=name,
+                         source=source, source_detail=source_detail, fmt=fmt, notes=notes)
+
+
+def store_parquet(write: Callable[[Path], None], *, name: str, source: str, source_detail: str = "",
+                  fmt: str = "parquet", notes: list[str] | None = None) -> Dataset:
+    """A new dataset, version 1, whose Parquet file `write(path)` writes (rows and schema read from its footer).
+
+    Streaming importers write the file themselves without holding the table; `notes` may be extended by
+    `write`. Nothing is left on failure.
+    """
+    name = storage.check_name(name, what="dataset name")
     if _name_taken(name):
         raise Conflict(f"A dataset named {name!r} already exists.", hint="Choose another name or delete it first.")
     dataset_id = uuid.uuid4()
     target = storage.dataset_file(dataset_id, 1)
     try:
         with storage.atomic_path(target) as tmp:
-            pq.write_table(table, tmp, compression=PARQUET_COMPRESSION)
-        schema = schema_of(table.schema)
+            write(tmp)
+        meta = pq.read_metadata(target)
+        schema = schema_of(meta.schema.to_arrow_schema())
         row = Dataset(
             id=dataset_id, name=name, source=source, source_detail=source_detail[:2000], format=fmt,
-            path=storage.relative(target), rows=table.num_rows, columns=table.num_columns,
+            path=storage.relative(target), rows=meta.num_rows, columns=meta.num_columns,
             schema_=schema, size_bytes=target.stat().st_size, notes=list(notes or []),
         )
         version = DatasetVersion(dataset_id=dataset_id, version=1, step={"op": "import", "source": source},

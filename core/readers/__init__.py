@@ -23,7 +23,8 @@ from core import storage
 from core.errors import UnsupportedFormat
 from core.readers.archives import EXPANSION_FACTOR, expanded_limit, extract, zip_members
 from core.readers.columnar import read_feather, read_parquet
-from core.readers.csvfile import read_csv
+from core.readers.csvfile import csv_to_parquet, preview_csv, read_csv
+from core.readers.dialect import sniff_csv
 from core.readers.excel import is_encrypted, read_excel, sheet_names
 from core.readers.jsonfile import read_json
 from core.readers.sniff import (
@@ -35,13 +36,12 @@ from core.readers.sniff import (
     Detected,
     Format,
     detect_encoding,
-    sniff_csv,
     sniff_format,
 )
 from core.readers.tables import MAX_COLUMNS, flatten, frame_to_table, normalise, unique_names
 
 __all__ = ["DELIMITERS", "ENCODINGS", "EXPANSION_FACTOR", "EXTENSIONS", "MAX_COLUMNS", "SAMPLE_BYTES", "CsvOptions",
-           "Detected", "Format", "ReadResult", "detect", "detect_encoding", "expanded_limit", "flatten",
+           "Detected", "Format", "ReadResult", "csv_to_parquet", "detect", "detect_encoding", "expanded_limit", "flatten",
            "frame_to_table", "normalise", "read", "sheet_names", "sniff_csv", "sniff_format", "unique_names"]
 
 Reader = Callable[..., pa.Table]
@@ -55,15 +55,20 @@ class ReadResult(BaseModel, arbitrary_types_allowed=True):
     notes: list[str] = Field(default_factory=list)
 
 
-def detect(path: Path, filename: str | None = None) -> Detected:
-    """Detect format and options of a file so the analyst can check and override them."""
+def detect(path: Path, filename: str | None = None, **options: Any) -> Detected:
+    """Detect format and options of a file so the analyst can check and override them.
+
+    For delimited text, `options` (as `read`) are applied to a preview of the first rows and its notes.
+    """
     fmt = sniff_format(path, filename)
     out = Detected(format=fmt)
     ext = EXTENSIONS.get(Path(filename or path.name).suffix.lower())
     if ext and ext != fmt and not (ext == "csv" and fmt == "csv") and not (ext == "excel" and fmt == "xls"):
         out.notes.append(f"The name says '{ext}' but the content is {fmt}; it is read as {fmt}.")
     if fmt == "csv":
-        out.csv = sniff_csv(path)
+        out.csv, table = preview_csv(path, filename or path.name, out.notes, **options)
+        if table is not None:
+            out.preview = normalise(table, [], filename or path.name).to_pylist()
     elif fmt in ("excel", "xls"):
         out.encrypted = is_encrypted(path)
         if not out.encrypted:

@@ -1,151 +1,537 @@
-"""Delimited text (CSV, TSV, TXT): read with pyarrow using the sniffed or the analyst's dialect.
+"""Delimited text (CSV, TSV, TXT): read by DuckDB in the sniffed or the analyst's dialect, never losing a row silently.
 
-Rows with the wrong number of fields stop the import with their row number, or are skipped and
-counted when the analyst asks for it; a file that is not valid UTF-8 is re-read as Latin-1.
+DuckDB reads the file (in parallel, typed from a sample), either into a Table or streamed straight into
+Parquet (`csv_to_parquet`, bounded memory whatever the file's size). Rows it cannot read are kept
+aside with their line numbers (`store_rejects`), so that errors and notes cite lines, never row text:
+ragged rows stop the import unless the analyst skips them, lines at the end that do not fit the table
+are left out as a footer with a note. When quoting changes the row count (a stray quote merging lines),
+the file is compared with a quote-free reading: a rectangular quote-free reading is used instead, else
+a note says which line to look at. A file that is not UTF-8 is transcoded once into a UTF-8 copy.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
+import contextlib
 import io
+import logging
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
-import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
+from core import duck, storage
 from core.errors import IngestError, InvalidInput
-from core.readers.sniff import CsvOptions, sniff_csv
-from core.readers.tables import MAX_COLUMNS
+from core.readers import charsets
+from core.readers.dialect import MAX_LINE_BYTES, reader, sniff_csv
+from core.readers.sniff import SAMPLE_BYTES, CsvOptions, read_head
+from core.readers.tables import MAX_COLUMNS, unique_names
 
+log = logging.getLogger(__name__)
 FIRST_LINE_BYTES = 16 * 1024 * 1024  # enough for MAX_COLUMNS long names; a longer first line is cut here
-BadRow = tuple[int | None, int, int, str]  # (row number, fields found, fields expected, text)
+FOOTER_LINES = 3  # at most this many unfitting lines at the very end are a footer, not ragged rows
+NONE = "none"  # the analyst's value for "no quote / escape / comment character"
+PARQUET_COMPRESSION = "snappy"
+_BLOCK = 1 << 20  # bytes read at a time when counting lines (small: a worker may run under a memory cap)
+_DIALECT_KEYS = {"delimiter", "header", "quotechar", "decimal", "escape", "comment", "skip_rows"}
+_COUNT_RE = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
-def csv_options(path: Path, options: dict[str, Any]) -> CsvOptions:
-    """The analyst's options over the sniffed ones (an empty value keeps the sniffed one)."""
+def csv_options(path: Path, options: dict[str, Any], utf8_path: Path | None = None) -> CsvOptions:
+    """The analyst's options over the sniffed ones (an empty value keeps the sniffed one, 'none' turns it off)."""
     known = {k: v for k, v in options.items() if k in CsvOptions.model_fields and v is not None and v != ""}
-    if {"delimiter", "encoding", "header", "decimal", "quotechar"} <= known.keys():
+    for key in ("quotechar", "escape", "comment"):
+        if str(known.get(key, "")).lower() == NONE:
+            known[key] = ""
+    if _DIALECT_KEYS <= known.keys():
         return CsvOptions(**known)
-    return sniff_csv(path).model_copy(update=known)
+    sniffed = sniff_csv(path, utf8_path)
+    if known.get("delimiter") == sniffed.decimal and "decimal" not in known:
+        known["decimal"] = "."  # the decimal comma was sniffed for another delimiter
+    return sniffed.model_copy(update=known)
+
+
+@dataclass
+class _Plan:
+    """One reading of a file: the UTF-8 file DuckDB reads, the dialect, the final column names, notes."""
+
+    source: Path
+    opts: CsvOptions
+    filename: str
+    notes: list[str]
+    temporary: list[Path]
+    names: list[str] = field(default_factory=list)
+    sample_size: int = 20_480
+    varchar: set[str] = field(default_factory=set)
+    null_padding: bool = False  # rows with fewer fields than the header get empty values (noted)
+    attempt: list[str] = field(default_factory=list)  # notes of the current reading, kept only if it stands
 
 
 def read_csv(path: Path, filename: str, notes: list[str], **options: Any) -> pa.Table:
     """Read delimited text into a Table; options as in `CsvOptions`."""
-    opts = csv_options(path, options)
-    _check_csv_options(opts)
-    if opts.encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig") and not _valid_utf8(path):
-        # pyarrow decodes a bad row's text as UTF-8 before the skip handler runs, so a Latin-1 byte in a
-        # ragged row made 'skip bad rows' fail; such files are read as Latin-1 from the start
-        notes.append(f"{filename} is not valid UTF-8; it was read as Latin-1.")
-        opts = opts.model_copy(update={"encoding": "latin-1"})
-    _check_width(path, opts, filename)
-    bad: list[BadRow] = []
+    with _plan(path, filename, notes, options) as plan:
+        table = _read(plan, lambda con, sql, params: con.sql(sql, params=params).to_arrow_table())
+    return _null_columns(table)
 
-    def on_bad_row(row: Any) -> str:
-        bad.append((row.number, row.actual_columns, row.expected_columns, (row.text or "")[:80]))
-        return "skip" if opts.skip_bad_rows else "error"
 
+def csv_to_parquet(path: Path, target: Path, filename: str, notes: list[str], **options: Any) -> None:
+    """Stream delimited text into a Parquet file at `target` without holding it in memory; options as `read_csv`."""
+    def copy(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pq.FileMetaData:
+        # dictionary encoding made DuckDB's writer twice as slow as reading the CSV (bench/bench_csv_ingest.py)
+        con.execute(f"COPY ({sql}) TO {_literal(target)} (FORMAT parquet, COMPRESSION {PARQUET_COMPRESSION}, "
+                    "DICTIONARY_COMPRESSION_RATIO_THRESHOLD -1)", params)
+        return pq.read_metadata(target)
+
+    with _plan(path, filename, notes, options) as plan:
+        meta = _read(plan, copy)
+    empty = _empty_columns(meta)
+    if empty:
+        notes.append(f"Column(s) empty in every row: {', '.join(empty[:10])}{'...' if len(empty) > 10 else ''}.")
+
+
+@contextlib.contextmanager
+def _plan(path: Path, filename: str, notes: list[str], options: dict[str, Any]) -> Iterator[_Plan]:
+    """Detect or take the encoding and dialect; yield a plan over a UTF-8 file (a temporary copy when needed)."""
+    given = options.get("encoding") or None
+    if given:
+        _check_encoding(given)
+    encoding = charsets.normal(given) if given else charsets.detect(read_head(path, SAMPLE_BYTES))
+    temporary: list[Path] = []
     try:
-        table = _pyarrow_csv(path, opts, on_bad_row)
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        return _retry_or_explain(path, filename, notes, opts, bad, exc)
-    if bad and not opts.multiline:  # the "bad" rows may be one value with a line break in it
-        return read_csv(path, filename, notes, **{**opts.model_dump(), "multiline": True})
-    if bad:
-        notes.append(f"{len(bad)} row(s) with the wrong number of fields were skipped "
-                     f"(first: row {_row_number(path, opts, bad[0])}).")
-    if table.num_rows == 0:
-        raise IngestError(f"{filename} has a header but no data rows.", hint="Choose a file with at least one row.")
-    return table
+        source = _utf8_source(path, encoding, filename, notes, temporary)
+        opts = csv_options(path, {**options, "encoding": encoding}, source)
+        _check_options(opts)
+        yield _Plan(source=source, opts=opts, filename=filename, notes=notes, temporary=temporary)
+    finally:
+        for tmp in temporary:
+            tmp.unlink(missing_ok=True)
 
 
-def _retry_or_explain(path: Path, filename: str, notes: list[str], opts: CsvOptions, bad: list[BadRow],
-                      exc: Exception) -> pa.Table:
-    text = str(exc)
-    if not opts.multiline and isinstance(exc, pa.ArrowInvalid):  # a quoted line break beyond the sample
-        return read_csv(path, filename, notes, **{**opts.model_dump(), "multiline": True})
-    if bad and not opts.skip_bad_rows:
-        number, actual, expected, snippet = bad[0]
-        number = _row_number(path, opts, bad[0])
-        where = f"Row {number}" if number else f"The row {snippet!r}"
-        raise IngestError(f"{filename}: {where} has {actual} fields but the header has {expected} (ragged rows).",
-                          hint="Check the delimiter and quoting, or tick 'skip bad rows' to leave such rows out."
-                          ) from exc
-    if ("invalid UTF8" in text or isinstance(exc, UnicodeDecodeError)) and opts.encoding.startswith("utf-8"):
-        notes.append(f"{filename} is not valid UTF-8; it was read as Latin-1.")
-        return read_csv(path, filename, notes, **{**opts.model_dump(), "encoding": "latin-1"})
-    if "Empty CSV file" in text:
-        raise IngestError(f"{filename} has no content.", hint="Choose a file that contains data.") from exc
-    raise IngestError(f"{filename} could not be read as delimited text: {text.splitlines()[0][:300]}",
-                      hint="Check the delimiter, quote character and encoding in the import options.") from exc
+def _utf8_source(path: Path, encoding: str, filename: str, notes: list[str], temporary: list[Path]) -> Path:
+    """The file itself when UTF-8 (under a name DuckDB takes literally), else a UTF-8 copy in DATA_DIR/tmp."""
+    if charsets.is_utf8(encoding):
+        if not re.search(r"[*?\[\]{}]", str(path)) and not str(path).startswith(("http:", "https:", "s3:")):
+            return path
+        target = storage.area("tmp") / f"csv-{uuid.uuid4().hex}.csv"
+        os.symlink(path.resolve(), target)  # DuckDB would expand * ? [ ] { } in a path as a glob
+        temporary.append(target)
+        return target
+    target = storage.area("tmp") / f"csv-{uuid.uuid4().hex}.csv"
+    temporary.append(target)
+    replaced = charsets.transcode(path, target, encoding)
+    if not encoding.startswith("utf-16"):
+        notes.append(f"{filename} is not UTF-8; it was read as {charsets.label(encoding)}.")
+    if replaced:
+        notes.append(f"{replaced:,} byte(s) are not valid {charsets.label(encoding)} and were replaced by '\ufffd'.")
+    return target
 
 
-def _row_number(path: Path, opts: CsvOptions, bad: BadRow) -> int | None:
-    """The line of the first bad row: pyarrow's number when it has one, else found by re-reading the file."""
-    number, _actual, expected, _text = bad
-    if number is not None and number > 0:
-        return number
+def _read(plan: _Plan, sink: Any) -> Any:
+    """Run the reading into `sink`, check what DuckDB rejected, and fix or explain a row count that quoting changed."""
+    _check_width(plan)
+    for _attempt in range(6):
+        plan.attempt = []
+        with _connection() as (con, rejects_table):
+            sql, params = _query(con, plan, rejects_table)
+            try:
+                out = sink(con, sql, params)
+            except duckdb.Error as exc:
+                raise _unreadable(plan, exc) from exc
+            rejects = con.execute("SELECT line, error_type, error_message, column_name, line_byte_position "
+                                  f"FROM {rejects_table} ORDER BY line LIMIT 100000").fetchall()
+        rejects = _physical_lines(plan.source, rejects)
+        if _retry_for(plan, rejects):
+            continue
+        bad = _bad_lines(rejects)
+        if bad and _explain_bad(plan, bad):
+            continue
+        rows = out.num_rows
+        if plan.opts.quotechar and _lines_missing(plan, rows, len(bad)) and _quote_free_better(plan, rows):
+            continue
+        if rows == 0:
+            raise IngestError(f"{plan.filename} has a header but no data rows." if plan.opts.header else
+                              f"{plan.filename} has no data rows.", hint="Choose a file with at least one row of data.")
+        plan.notes.extend(plan.attempt + _dialect_notes(plan.opts))
+        return out
+    raise IngestError(f"{plan.filename} could not be read as delimited text.",
+                      hint="Check the delimiter, quote character and encoding in the import options.")
+
+
+def _dialect_notes(opts: CsvOptions) -> list[str]:
+    """What the reading left out by design, so that no line goes unmentioned."""
+    notes = []
+    if opts.skip_rows:
+        notes.append(f"The first {opts.skip_rows} line(s) were skipped as a preamble before the header "
+                     "(change 'Skip rows' if they hold data).")
+    if opts.comment:
+        notes.append(f"Lines starting with {opts.comment!r} were left out as comments.")
+    return notes
+
+
+@contextlib.contextmanager
+def _connection() -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+    """A cursor on the process's shared DuckDB database and a rejects table of its own (dropped after).
+
+    One database per process, not one per reading: each opens threads, and a worker reading many files
+    under a memory cap ran out of address space for them.
+    """
+    name = f"csv_rejects_{uuid.uuid4().hex}"
+    con = duck.cursor(timeout_s=IMPORT_TIMEOUT_S)
     try:
-        with path.open("r", encoding=_python_encoding(opts.encoding), errors="replace", newline="") as fh:
-            reader = csv.reader(fh, delimiter=opts.delimiter, quotechar=opts.quotechar or '"')
-            for fields in reader:
-                if fields and len(fields) != expected:
-                    return reader.line_num
-    except (csv.Error, OSError):
-        return None
+        yield con, name
+    finally:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {name}; DROP TABLE IF EXISTS {name}_scan")
+        finally:
+            con.close()
+
+
+IMPORT_TIMEOUT_S = 6 * 3600.0  # an import is bounded by MAX_UPLOAD_MB, not by the SQL timeout
+
+
+def _query(con: duckdb.DuckDBPyConnection, plan: _Plan, rejects: str) -> tuple[str, list[Any]]:
+    """The SELECT that reads the file, with its parameters, columns renamed to the final names."""
+    o = plan.opts
+    args = ["delim=?", "quote=?", "escape=?", "comment=?", "skip=?", "header=?", "decimal_separator=?",
+            "compression='none'", "max_line_size=?", "store_rejects=true", f"rejects_table='{rejects}'",
+            f"rejects_scan='{rejects}_scan'", "strict_mode=true", "null_padding=?",
+            "sample_size=?", "auto_detect=true"]
+    params: list[Any] = [str(plan.source), o.delimiter, o.quotechar, (o.escape or o.quotechar) if o.quotechar else "",
+                         o.comment, o.skip_rows, o.header, o.decimal, MAX_LINE_BYTES, plan.null_padding,
+                         plan.sample_size]
+    if plan.varchar:
+        args.append("types=?")
+        params.append({name: "VARCHAR" for name in plan.varchar})
+    source = f"read_csv(?, {', '.join(args)})"
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()
+    except duckdb.Error as exc:
+        raise _unreadable(plan, exc) from exc
+    columns = [row[0] for row in described]
+    if not plan.names or len(plan.names) != len(columns):
+        plan.names = _names(plan, columns)
+    select = ", ".join(f"{duck.quote(c)} AS {duck.quote(n)}" for c, n in zip(columns, plan.names, strict=True))
+    return f"SELECT {select} FROM {source}", params
+
+
+def _names(plan: _Plan, columns: list[str]) -> list[str]:
+    """The header's names as written (made unique, each repair noted), or column_1... with a note when no header."""
+    if not plan.opts.header:
+        plan.attempt.append(f"No header row was found: the {len(columns)} columns are named column_1, column_2... "
+                          "Choose 'Header row: yes' if the first line holds the names.")
+        return [f"column_{i + 1}" for i in range(len(columns))]
+    raw = _header_fields(plan)
+    if raw is None or len(raw) != len(columns):
+        raw = columns
+    return unique_names(raw, plan.attempt)
+
+
+def _header_fields(plan: _Plan) -> list[str] | None:
+    """The header line's fields, parsed in the file's dialect (after skipped and comment lines)."""
+    with plan.source.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for number, line in enumerate(fh):
+            if number < plan.opts.skip_rows:
+                continue  # DuckDB's skip counts every physical line, blank ones too
+            if not line.strip() or (plan.opts.comment and line.lstrip().startswith(plan.opts.comment)):
+                continue
+            try:
+                return next(reader(io.StringIO(line), plan.opts), None)
+            except Exception:  # csv.Error and friends: DuckDB's names are used instead
+                return None
     return None
 
 
-def _valid_utf8(path: Path) -> bool:
-    """Whether the whole file decodes as UTF-8 (streamed in 1 MB blocks)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as fh:
-            while block := fh.read(1 << 20):
-                decoder.decode(block)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
+def _retry_for(plan: _Plan, rejects: list[tuple]) -> bool:
+    """Change the plan for another reading when DuckDB rejected lines for a cause we can fix; raise when not."""
+    if not rejects:
         return False
-    return True
+    kinds = {r[1] for r in rejects}
+    if "LINE SIZE OVER MAXIMUM" in kinds:
+        line = min(r[0] for r in rejects if r[1] == "LINE SIZE OVER MAXIMUM")
+        raise IngestError(f"{plan.filename} could not be read: line {line} is longer than "
+                          f"{MAX_LINE_BYTES // (1024 * 1024)} MB.", hint="Check the delimiter and the line endings.")
+    encoding_errors = [r[0] for r in rejects if r[1] in ("INVALID ENCODING", "INVALID UNICODE")]
+    if encoding_errors:
+        _reencode(plan, min(encoding_errors))
+        return True
+    if "CAST" in kinds:
+        if plan.sample_size != -1:
+            plan.sample_size = -1  # types were guessed from a sample that did not show these values
+        else:
+            plan.varchar |= {r[3] for r in rejects if r[1] == "CAST" and r[3]}
+        return True
+    return False
 
 
-def _python_encoding(encoding: str) -> str:
-    return "utf-8-sig" if encoding in ("utf-8", "utf8") else encoding
+def _reencode(plan: _Plan, line: int) -> None:
+    """A file that is not valid UTF-8 after its sample: transcode it (legacy code page, or UTF-8 with '\ufffd')."""
+    offset = charsets.first_invalid_utf8(plan.source)
+    with plan.source.open("rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+        fh.seek(max(0, (offset or 0) - 1024))
+        window = fh.read(64 * 1024)
+    encoding = "utf-8" if any(b >= 0x80 for b in head[: offset or len(head)]) else charsets.legacy(window)
+    target = storage.area("tmp") / f"csv-{uuid.uuid4().hex}.csv"
+    replaced = charsets.transcode(plan.source, target, encoding)
+    plan.source = target
+    plan.temporary.append(target)
+    if encoding == "utf-8":
+        plan.notes.append(f"{plan.filename} is not valid UTF-8 from line {line}: {replaced:,} byte(s) were replaced "
+                          "by '\ufffd'.")
+    else:
+        plan.notes.append(f"{plan.filename} is not valid UTF-8 (line {line}); it was read as "
+                          f"{charsets.label(encoding)}.")
+    plan.opts = plan.opts.model_copy(update={"encoding": encoding})
 
 
-def _check_width(path: Path, opts: CsvOptions, filename: str) -> None:
-    """Refuse a first line with more than MAX_COLUMNS fields before pyarrow builds a column per field."""
+def _physical_lines(path: Path, rejects: list[tuple]) -> list[tuple]:
+    """DuckDB's rejects with the physical line of each (DuckDB counts rows, which differ after quoted line breaks)."""
+    positions = sorted({int(r[4]) for r in rejects[:1000] if r[4] is not None})
+    if not positions:
+        return [r[:4] for r in rejects]
+    lines: dict[int, int] = {}
+    newlines, offset, i = 0, 0, 0
     with path.open("rb") as fh:
+        while i < len(positions) and (block := fh.read(_BLOCK)):
+            while i < len(positions) and positions[i] < offset + len(block):
+                lines[positions[i]] = newlines + block.count(b"\n", 0, positions[i] - offset) + 1
+                i += 1
+            newlines += block.count(b"\n")
+            offset += len(block)
+    return [(lines.get(int(r[4]) if r[4] is not None else -1, r[0]), *r[1:4]) for r in rejects]
+
+
+def _bad_lines(rejects: list[tuple]) -> dict[int, tuple[int, int]]:
+    """Line -> (fields expected, fields found) for lines with the wrong number of fields."""
+    out: dict[int, tuple[int, int]] = {}
+    for line, kind, message, _column in rejects:
+        found = _COUNT_RE.search(message or "")
+        if kind in ("TOO MANY COLUMNS", "MISSING COLUMNS") or found:
+            out[int(line)] = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+        else:
+            out[int(line)] = (0, 0)
+    return out
+
+
+def _explain_bad(plan: _Plan, bad: dict[int, tuple[int, int]]) -> bool:
+    """A footer is left out with a note; bad lines are skipped when asked; short rows are padded (True: read
+    again with padding); a row with too many fields stops the import."""
+    lines = sorted(bad)
+    short = [n for n in lines if 0 < bad[n][1] < bad[n][0] or bad[n] == (0, 0)]
+    last = _last_lines(plan.source, FOOTER_LINES)
+    if len(short) == len(lines) <= FOOTER_LINES and lines == last[-len(lines):]:  # the last lines, fewer fields
+        where = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
+        plan.attempt.append(f"{len(lines)} line(s) at the end of the file do not fit the table ({where}) and were "
+                            "left out as a footer.")
+        return False
+    if plan.opts.skip_bad_rows:
+        plan.attempt.append(f"{len(lines)} row(s) with the wrong number of fields were skipped (first: line {lines[0]}).")
+        return False
+    long = [n for n in lines if n not in short]
+    if not long and not plan.null_padding:
+        plan.null_padding = True
+        plan.notes.append(f"{len(short)} row(s) have fewer fields than the header; their missing values were left "
+                          f"empty (first: line {short[0]}). Tick 'skip bad rows' to leave them out instead.")
+        return True
+    first = long[0] if long else lines[0]
+    expected, found = bad[first]
+    detail = f" has {found} fields but the header has {expected}" if expected else " could not be read"
+    raise IngestError(f"{plan.filename}: line {first}{detail} (ragged rows; {len(lines)} such line(s)).",
+                      hint="Check the delimiter, quote character and rows to skip, or tick 'skip bad rows' to leave "
+                           "such rows out.")
+
+
+def _last_lines(path: Path, count: int) -> list[int]:
+    """The numbers of the last `count` non-blank lines of a file."""
+    total, non_blank = 0, []
+    with path.open("rb") as fh:
+        for line in fh:
+            total += 1
+            if line.strip():
+                non_blank.append(total)
+                if len(non_blank) > count:
+                    non_blank.pop(0)
+    return non_blank
+
+
+def _lines_missing(plan: _Plan, rows: int, bad: int) -> bool:
+    """Whether the file has more lines than rows read (cheap: a count of line breaks, no parsing)."""
+    newlines, size = 0, 0
+    with plan.source.open("rb") as fh:
+        while block := fh.read(_BLOCK):
+            newlines += block.count(b"\n")
+            size += len(block)
+    return newlines > rows + bad + plan.opts.skip_rows + int(plan.opts.header) + 1
+
+
+def _quote_free_better(plan: _Plan, rows: int) -> bool:
+    """Compare with a quote-free reading; switch to it when it is rectangular and has more rows, else explain."""
+    free = plan.opts.model_copy(update={"quotechar": "", "escape": ""})
+    with _connection() as (con, rejects):
+        try:
+            count = con.execute(
+                "SELECT count(*) FROM read_csv(?, delim=?, quote='', escape='', comment=?, skip=?, header=?, "
+                f"all_varchar=true, compression='none', max_line_size=?, store_rejects=true, rejects_table='{rejects}', "
+                f"rejects_scan='{rejects}_scan', strict_mode=true, "
+                "null_padding=false, auto_detect=true)",
+                [str(plan.source), free.delimiter, free.comment, free.skip_rows, free.header, MAX_LINE_BYTES],
+            ).fetchall()[0][0]  # fetchall: the rejects table exists once the scan has finished
+            bad = con.execute(f"SELECT count(DISTINCT line) FROM {rejects}").fetchall()[0][0]
+        except duckdb.Error as exc:
+            log.info("quote-free reading of %s failed: %s", plan.filename, str(exc).splitlines()[0][:200])
+            return False
+    if count <= rows:
+        return False
+    line = _first_odd_quote_line(plan)
+    where = f" (the first unbalanced quote is on line {line})" if line else ""
+    if bad == 0:
+        plan.notes.append(f"Quoting with {plan.opts.quotechar} would have merged lines into values: the file reads as "
+                          f"{count:,} rows of {len(plan.names)} fields without quoting and {rows:,} rows with it"
+                          f"{where}; it was read without quoting.")
+        plan.opts, plan.names = free, []
+        return True
+    if _merged_rows_suspected(plan, count + bad, rows):
+        plan.attempt.append(f"Check the quoting: {count + bad - rows:,} more line(s) than rows were read, as quoted values "
+                          f"hold line breaks{where}. If rows were merged, choose quote character 'none'.")
+    return False
+
+
+def _merged_rows_suspected(plan: _Plan, count: int, rows: int) -> bool:
+    """Quoted line breaks are normal in a few values; many more lines than rows hint at merged rows."""
+    return count - rows >= max(3, rows // 100)
+
+
+def _first_odd_quote_line(plan: _Plan) -> int | None:
+    """The first line with an odd number of quote characters (streamed; stops at the first)."""
+    quote = plan.opts.quotechar.encode()
+    with plan.source.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.count(quote) % 2:
+                return number
+            if number > 10_000_000:
+                return None
+    return None
+
+
+def _check_width(plan: _Plan) -> None:
+    """Refuse a first line with more than MAX_COLUMNS fields before DuckDB builds a column per field."""
+    with plan.source.open("rb") as fh:
         head = fh.readline(FIRST_LINE_BYTES)
-    first = codecs.getincrementaldecoder(_python_encoding(opts.encoding))(errors="replace").decode(head)
-    try:
-        fields = next(csv.reader(io.StringIO(first), delimiter=opts.delimiter, quotechar=opts.quotechar or '"'), [])
-    except csv.Error:
+    first = codecs.getincrementaldecoder("utf-8-sig")(errors="replace").decode(head)
+    count = first.count(plan.opts.delimiter) + 1
+    if count <= MAX_COLUMNS:
         return
+    try:
+        fields = next(reader(io.StringIO(first), plan.opts), [])
+    except Exception:  # an unparsable line counts by its delimiters
+        fields = [""] * count
     if len(fields) > MAX_COLUMNS:
-        raise IngestError(f"{filename} has more than {MAX_COLUMNS:,} columns in its first line.",
+        raise IngestError(f"{plan.filename} has more than {MAX_COLUMNS:,} columns in its first line.",
                           hint="Check the delimiter, or select fewer columns before importing.")
 
 
-def _check_csv_options(opts: CsvOptions) -> None:
-    if len(opts.delimiter) != 1:
-        raise InvalidInput(f"The delimiter {opts.delimiter!r} must be one character.", hint="Use ',', ';', '|' or a tab.")
+def _check_encoding(encoding: str) -> None:
     try:
-        codecs.lookup(opts.encoding)
+        codecs.lookup(encoding)
     except LookupError as exc:
-        raise InvalidInput(f"Unknown encoding {opts.encoding!r}.", hint="Use utf-8, utf-16 or latin-1.") from exc
+        raise InvalidInput(f"Unknown encoding {encoding!r}.",
+                           hint="Use utf-8, utf-16, cp1252, latin-1, shift_jis or gb18030.") from exc
+
+
+def _check_options(opts: CsvOptions) -> None:
+    if len(opts.delimiter) != 1 or opts.delimiter in "\r\n":
+        raise InvalidInput(f"The delimiter {opts.delimiter!r} must be one character.", hint="Use ',', ';', '|' or a tab.")
+    for what, value in (("quote", opts.quotechar), ("escape", opts.escape), ("comment", opts.comment)):
+        if len(value) > 1 or (value in ("\r", "\n") and value):
+            raise InvalidInput(f"The {what} character {value!r} must be one character (or none).")
+        if value and value == opts.delimiter:
+            raise InvalidInput(f"The {what} character cannot be the delimiter {value!r}.")
     if opts.decimal not in (".", ","):
         raise InvalidInput("The decimal separator must be '.' or ','.")
+    if opts.decimal == opts.delimiter:
+        raise InvalidInput("The decimal separator cannot be the delimiter.", hint="Choose ';' as the delimiter.")
 
 
-def _pyarrow_csv(path: Path, opts: CsvOptions, on_bad_row: Any) -> pa.Table:
-    encoding = "utf8" if opts.encoding in ("utf-8", "utf8") else opts.encoding
-    read_opts = pacsv.ReadOptions(encoding=encoding, autogenerate_column_names=not opts.header)
-    parse_opts = pacsv.ParseOptions(delimiter=opts.delimiter, quote_char=opts.quotechar or False,
-                                    newlines_in_values=opts.multiline, invalid_row_handler=on_bad_row)
-    convert_opts = pacsv.ConvertOptions(decimal_point=opts.decimal, strings_can_be_null=True)
-    if encoding.startswith("utf-8-sig"):
-        read_opts.encoding = "utf8"  # pyarrow skips the BOM itself
-    return pacsv.read_csv(path, read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
+def _unreadable(plan: _Plan, exc: Exception) -> IngestError:
+    """DuckDB's error as an analyst's message: the line it names, never the row's text."""
+    text = str(exc)
+    line = re.search(r"[Ll]ine[: ]+(\d+)", text)
+    where = f" (line {line.group(1)})" if line else ""
+    if "line size" in text.lower():
+        return IngestError(f"{plan.filename} could not be read: a line{where} is longer than "
+                           f"{MAX_LINE_BYTES // (1024 * 1024)} MB.", hint="Check the delimiter and the line endings.")
+    if "empty" in text.lower() or "no columns" in text.lower():
+        return IngestError(f"{plan.filename} has no content.", hint="Choose a file that contains data.")
+    first = text.splitlines()[0][:200] if text else type(exc).__name__
+    first = re.sub(r"\"[^\"]*\"", "the file", first)  # DuckDB quotes the path; the analyst knows the file
+    return IngestError(f"{plan.filename} could not be read as delimited text{where}: {first}",
+                       hint="Check the delimiter, quote character and encoding in the import options.")
+
+
+def _null_columns(table: pa.Table) -> pa.Table:
+    """Columns with no value in any row typed as null, so `normalise` stores them as text with a note."""
+    for i, column in enumerate(table.columns):
+        if table.num_rows and column.null_count == table.num_rows and not pa.types.is_null(column.type):
+            table = table.set_column(i, table.schema.field(i).name, pa.nulls(table.num_rows))
+    return table
+
+
+def _empty_columns(meta: pq.FileMetaData) -> list[str]:
+    """Columns whose every value is null, from the Parquet statistics (no data read)."""
+    if meta.num_rows == 0 or meta.num_row_groups == 0:
+        return []
+    out = []
+    for j in range(meta.num_columns):
+        nulls = 0
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(j).statistics
+            if stats is None or not stats.has_null_count:
+                nulls = -1
+                break
+            nulls += stats.null_count
+        if nulls == meta.num_rows:
+            out.append(meta.schema.column(j).name)
+    return out
+
+
+def _literal(path: Path) -> str:
+    """A path as an SQL string literal (single quotes doubled)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+PREVIEW_BYTES = 1 << 20
+PREVIEW_ROWS = 20
+
+
+def preview_csv(path: Path, filename: str, notes: list[str], **options: Any) -> tuple[CsvOptions, pa.Table | None]:
+    """The dialect of a file and its first rows read with it, from its first 1 MB (for the import preview).
+
+    The notes are those the import would give on that part (encoding, header, quoting, ragged lines); an error
+    that the import would raise becomes a note here, so the analyst can change an option and look again.
+    """
+    size = path.stat().st_size
+    head = read_head(path, PREVIEW_BYTES)
+    if size > len(head):
+        head = head[: head.rfind(b"\n") + 1] or head
+    sample = storage.area("tmp") / f"preview-{uuid.uuid4().hex}.csv"
+    try:
+        sample.write_bytes(head)
+        found: list[str] = []
+        try:
+            table = read_csv(sample, filename, found, **options)
+        except (IngestError, InvalidInput) as exc:
+            found.append(f"{exc.message} {exc.hint or ''}".strip())
+            table = None
+        with _plan(sample, filename, [], options) as plan:
+            opts = plan.opts
+    finally:
+        sample.unlink(missing_ok=True)
+    notes.extend(n for n in found if not (size > len(head) and "at the end of the file" in n))
+    return opts, None if table is None else table.slice(0, PREVIEW_ROWS)

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import re
 import zipfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from core.errors import IngestError, UnsupportedFormat
+from core.readers import charsets
 
 Format = Literal["csv", "excel", "xls", "json", "parquet", "feather", "gzip", "zip"]
 DELIMITERS = (",", ";", "\t", "|")
-ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "latin-1")
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1", "shift_jis", "gb18030")
 SAMPLE_BYTES = 64 * 1024
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".xls": "xls",
               ".json": "json", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet", ".pq": "parquet",
@@ -29,15 +31,22 @@ _DECIMAL_COMMA_RE = re.compile(r"^-?\d{1,3}(\.\d{3})*,\d+$|^-?\d+,\d+$")
 
 
 class CsvOptions(BaseModel):
-    """How a delimited text file is read; every field can be overridden by the analyst."""
+    """How a delimited text file is read; every field can be overridden by the analyst.
+
+    An empty `quotechar` turns quoting off; an empty `escape` means quotes are escaped by doubling them;
+    `skip_rows` lines are dropped before the header; lines starting with `comment` are ignored.
+    """
 
     delimiter: str = ","
     encoding: str = "utf-8"
     header: bool = True
     quotechar: str = '"'
+    escape: str = ""
+    comment: str = ""
+    skip_rows: int = Field(0, ge=0, le=1_000_000)
     decimal: str = "."
     skip_bad_rows: bool = False
-    multiline: bool = False  # quoted values span lines (slower to parse, so only when seen or needed)
+    multiline: bool = False  # kept for callers of the old reader: DuckDB handles quoted line breaks itself
 
 
 class Detected(BaseModel):
@@ -49,6 +58,7 @@ class Detected(BaseModel):
     members: list[str] = Field(default_factory=list)
     encrypted: bool = False
     notes: list[str] = Field(default_factory=list)
+    preview: list[dict[str, Any]] = Field(default_factory=list)  # the first rows of delimited text, as read
 
 
 def sniff_format(path: Path, filename: str | None = None) -> str:
@@ -81,9 +91,23 @@ def _text_kind(head: bytes, name: str) -> str:
     if lowered.startswith(("<!doctype html", "<html", "<?xml", "<head", "<body")):
         raise UnsupportedFormat(f"{name} is a web page (HTML/XML), not a table.",
                                 hint="Download the data file itself (CSV, Excel, JSON...) rather than the page.")
-    if stripped[0] in "[{":
+    if stripped[0] in "[{" and _looks_like_json(stripped):
         return "json"
     return "csv"
+
+
+def _looks_like_json(text: str) -> bool:
+    """JSON unless the text is invalid before its end: `[248.128.0.120],host` is a CSV row, `[{"a": ` a cut JSON."""
+    try:
+        _value, end = json.JSONDecoder().raw_decode(text)
+    except RecursionError:
+        return True  # nested deeper than Python's stack: the JSON reader refuses it with a clear message
+    except json.JSONDecodeError as exc:
+        return exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip()) - 1
+    except ValueError:
+        return True  # a number too long to convert: JSON, which the JSON reader refuses with a clear message
+    rest = text[end:].lstrip(" \t")
+    return not rest or rest[0] in "\r\n{[" or (rest.startswith(",") and text[0] == "{")
 
 
 def _zip_kind(path: Path) -> str:
@@ -116,35 +140,34 @@ def _decode_sample(head: bytes) -> str | None:
 
 
 def detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), else Latin-1."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4 and head[0::2].count(0) == 0:
-        return "utf-16-le"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "latin-1"
+    """UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), else Shift-JIS, GB18030, Windows-1252, Latin-1."""
+    return charsets.detect(head)
 
 
-def sniff_csv(path: Path) -> CsvOptions:
-    """Guess encoding, delimiter, quote character, decimal separator and header from the first 64 KB."""
-    head = read_head(path, SAMPLE_BYTES)
-    encoding = detect_encoding(head)
-    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False).lstrip("\ufeff")
-    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
+def sample_lines(head: bytes, encoding: str) -> list[str]:
+    """The non-blank lines of a file's first bytes (the last one dropped when it may be cut)."""
+    text = codecs.getincrementaldecoder(charsets.normal(encoding))(errors="replace").decode(head, final=False)
+    lines = [ln for ln in text.lstrip("\ufeff").splitlines()[:200] if ln.strip()]
     if len(head) == SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut in half
+    return lines
+
+
+def home_sniff(lines: list[str], *, suffix: str) -> CsvOptions:
+    """Our own guess of delimiter, quote, decimal and header from sample lines (DuckDB's sniffer comes first)."""
+    text = "\n".join(lines)
     quotechar = "'" if text.count("'") > 2 * text.count('"') and text.count("'") > len(lines) else '"'
-    delimiter = _best_delimiter(lines, quotechar, suffix=path.suffix.lower())
+    if quotechar == "'" and len(re.findall(r"\w'\w", text)) * 2 >= text.count("'"):
+        quotechar = '"'  # apostrophes inside words (it's, O'Brien) are not quotes
+    delimiter = _best_delimiter(lines, quotechar, suffix=suffix)
     rows = list(csv.reader(lines[:50], delimiter=delimiter, quotechar=quotechar))
-    decimal = "," if delimiter != "," and _uses_decimal_comma(rows[1:]) else "."
-    multiline = any(ln.count(quotechar) % 2 for ln in lines)
-    return CsvOptions(delimiter=delimiter, encoding=encoding, header=_has_header(rows), quotechar=quotechar,
-                      decimal=decimal, multiline=multiline)
+    return CsvOptions(delimiter=delimiter, header=_has_header(rows), quotechar=quotechar,
+                      decimal=decimal_of(rows[1:], delimiter))
+
+
+def decimal_of(rows: list[list[str]], delimiter: str) -> str:
+    """',' when the values use a decimal comma (only possible when the delimiter is not a comma)."""
+    return "," if delimiter != "," and _uses_decimal_comma(rows) else "."
 
 
 def _best_delimiter(lines: list[str], quotechar: str, *, suffix: str) -> str:
@@ -173,6 +196,34 @@ def _is_value(cell: str) -> bool:
     cell = cell.strip()
     return bool(_NUMBER_RE.match(cell)) or bool(re.match(r"^\d{4}-\d{2}-\d{2}", cell)) or cell.lower() in (
         "true", "false")
+
+
+def numeric_header(rows: list[list[str]]) -> bool:
+    """A first row of names that are numbers (years, codes) above data that differs from them in kind.
+
+    DuckDB takes such a row for data when its values fit the column types (a year over integers), so the
+    columns would silently become column0, column1...: distinct year-like integers in order, or integers
+    over columns of decimals or text, are names.
+    """
+    if len(rows) < 2 or len(rows[0]) < 2:
+        return False
+    first = [c.strip() for c in rows[0]]
+    if any(not c for c in first) or len(set(first)) != len(first):
+        return False
+    numeric = [c for c in first if _NUMBER_RE.match(c)]
+    if not numeric:
+        return False
+    years = [int(c) for c in numeric if c.isdigit() and 1000 <= int(c) <= 2999]
+    if len(years) == len(numeric) and len(years) >= 2 and (years == sorted(years) or years == sorted(years)[::-1]):
+        later_years = all(c.strip().isdigit() and 1000 <= int(c.strip()) <= 2999 for r in rows[1:] for c in r if c.strip())
+        return not later_years
+    later = [r for r in rows[1:] if len(r) == len(first)]
+    kinds_differ = 0
+    for i, cell in enumerate(first):
+        column = [r[i].strip() for r in later if r[i].strip()]
+        if cell.isdigit() and column and all(not v.isdigit() for v in column):
+            kinds_differ += 1
+    return kinds_differ >= max(1, len(numeric) // 2)
 
 
 def _has_header(rows: list[list[str]]) -> bool:

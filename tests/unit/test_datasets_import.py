@@ -186,12 +186,12 @@ def test_skip_bad_rows_holds_when_utf8_is_forced_on_a_latin1_file(tmp_path: Path
     # Then the bad row is skipped (not "Expected 3 columns, got 5"), the text is decoded, and the notes say so
     frame = datasets.load_frame(ds.id)
     assert ds.rows == 18 and frame["city"].iloc[0] == "Z\xfcrich"
-    assert any("Latin-1" in n for n in ds.notes)
-    assert "1 row(s) with the wrong number of fields were skipped (first: row 11)." in ds.notes
+    assert any("Windows-1252" in n for n in ds.notes)
+    assert "1 row(s) with the wrong number of fields were skipped (first: line 11)." in ds.notes
 
 
 def test_a_ragged_row_is_named_by_its_line_when_not_skipped(tmp_path: Path) -> None:
-    with pytest.raises(IngestError, match="Row 11 has 5 fields but the header has 3"):
+    with pytest.raises(IngestError, match="line 11 has 5 fields but the header has 3"):
         datasets.ingest_file(_latin1_ragged(tmp_path), encoding="utf-8", skip_bad_rows=False, **UI_OPTIONS)
     nothing_left()
 
@@ -200,9 +200,9 @@ def test_skip_note_gives_the_row_number_when_values_span_lines(tmp_path: Path) -
     # Given a file read in multi-line mode (a quoted value with a line break), where pyarrow has no row numbers
     data = b'a,b\n1,"two\nlines"\n3,4\n5,6,7\n8,9\n'
     ds = datasets.ingest_file(write(tmp_path, "multi.csv", data), skip_bad_rows=True)
-    # Then the note names the real line of the skipped row, never 'row None'
+    # Then the note names the real (physical) line of the skipped row
     assert ds.rows == 3
-    assert "1 row(s) with the wrong number of fields were skipped (first: row 5)." in ds.notes
+    assert "1 row(s) with the wrong number of fields were skipped (first: line 5)." in ds.notes
 
 
 # ---------------------------------------------------------------- bad inputs
@@ -328,7 +328,7 @@ def test_a_sheet_with_a_far_cell_and_a_false_dimension_reads_only_its_cells(tmp_
 
 LAYERS = {
     "core.datasets": ["store", "views", "pages", "versions", "frames", "download", "importers", "export"],
-    "core.readers": ["sniff", "tables", "archives", "csvfile", "excel", "jsonfile", "columnar"],
+    "core.readers": ["charsets", "sniff", "tables", "archives", "dialect", "csvfile", "excel", "jsonfile", "columnar"],
 }
 
 

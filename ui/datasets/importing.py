@@ -21,7 +21,9 @@ from ui.state import DatasetKeys, Keys
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "json", "jsonl", "ndjson", "parquet", "feather", "arrow",
               "gz", "zip"]
 DELIMITERS = {",": "comma ,", ";": "semicolon ;", "\t": "tab", "|": "pipe |"}
-ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252"]
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1", "cp932", "gb18030"]
+QUOTES = {'"': 'double "', "'": "single '", "none": "none"}
+ESCAPES = {"": "doubled quote", "\\": "backslash \\", "none": "none"}
 
 
 def import_section(*, expanded: bool) -> None:
@@ -67,8 +69,13 @@ def _file_import() -> None:
         return
     with guard():
         tmp = _upload_copy(upload)
-        found = datasets.detect_file(tmp, upload.name)
+        saved = st.session_state.get(DatasetKeys.UPLOAD_CSV_OPTIONS)
+        overrides = saved[1] if saved and saved[0] == upload.file_id else {}  # a new file starts from detection
+        found = datasets.detect_file(tmp, upload.name, **overrides)
         options = _file_options(found)
+        if found.csv is not None and options != overrides:
+            st.session_state[DatasetKeys.UPLOAD_CSV_OPTIONS] = (upload.file_id, options)
+            st.rerun()  # the preview follows the options the analyst chose
         if st.button("Import", type="primary", key="upload-import"):
             with st.spinner("Importing…"):
                 ds = datasets.ingest_file(tmp, name=name or None, filename=upload.name, **options)
@@ -83,7 +90,9 @@ def _file_options(found: Any) -> dict[str, Any]:
     for note in found.notes:
         st.info(sanitize_reply(note))
     if found.csv is not None:
-        return _csv_options(found.csv)
+        options = _csv_options(found.csv)
+        csv_preview(found)
+        return options
     if found.format in ("excel", "xls"):
         opts: dict[str, Any] = {}
         if found.encrypted:
@@ -111,8 +120,25 @@ def _csv_options(csv: Any) -> dict[str, Any]:
     decimal = c3.selectbox("Decimal", [".", ","], index=[".", ","].index(csv.decimal), key="upload-decimal")
     header = c4.checkbox("Header row", value=csv.header, key="upload-header")
     skip = c5.checkbox("Skip bad rows", value=False, key="upload-skip-bad")
+    d1, d2, d3, d4 = st.columns(4)
+    quotes = list(QUOTES)
+    quote = d1.selectbox("Quote", quotes, index=quotes.index(csv.quotechar or "none") if (csv.quotechar or "none")
+                         in quotes else 0, format_func=QUOTES.get, key="upload-quote")
+    escapes = list(ESCAPES)
+    escape = d2.selectbox("Escape", escapes, index=escapes.index(csv.escape) if csv.escape in escapes else 0,
+                          format_func=ESCAPES.get, key="upload-escape")
+    comment = d3.text_input("Comment character", value=csv.comment, max_chars=1, key="upload-comment")
+    skip_rows = d4.number_input("Skip rows", min_value=0, max_value=1_000_000, value=csv.skip_rows, step=1,
+                                key="upload-skip-rows")
     return {"delimiter": delimiter, "encoding": encoding, "decimal": decimal, "header": header,
-            "quotechar": csv.quotechar, "skip_bad_rows": skip}
+            "quotechar": quote, "escape": escape or "none" if quote != "none" else "none",
+            "comment": comment or "none", "skip_rows": int(skip_rows), "skip_bad_rows": skip}
+
+
+def csv_preview(found: Any) -> None:
+    """The first rows as they will be imported (the notes are shown above them)."""
+    if found.preview:
+        st.dataframe(found.preview, hide_index=True, key="upload-preview")
 
 
 def _url_import() -> None:
