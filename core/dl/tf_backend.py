@@ -101,13 +101,19 @@ def fit(model: Any, p: Prepared, spec: TrainSpec, loss: str, tracker: Tracker) -
         raise out_of_memory(spec.batch_size) from exc
 
 
+EAGER_BELOW_STEPS = 64  # tracing a graph costs more than it saves for a run of fewer batches than this
+
+
 def _fit(model: Any, p: Prepared, spec: TrainSpec, loss: str, tracker: Tracker) -> Any:
+    steps = spec.epochs * -(-len(p.x_train) // spec.batch_size)
+    eager = steps < EAGER_BELOW_STEPS
     if loss == "ce":
         model.compile(_optimizer(spec), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"])
+                      metrics=["accuracy"], run_eagerly=eager)
         metric = "accuracy"
     else:
-        model.compile(_optimizer(spec), "mse", metrics=[keras.metrics.RootMeanSquaredError(name="rmse")])
+        model.compile(_optimizer(spec), "mse", metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+                      run_eagerly=eager)
         metric = "rmse"
     y, yv = _targets(p.y_train, loss), _targets(p.y_val, loss)
     report = _Report(tracker, metric)
