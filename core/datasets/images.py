@@ -38,6 +38,7 @@ def import_image_zip(data: bytes, filename: str, *, name: str | None = None) -> 
     check_size(len(data), what=f"The file {filename}")
     key = uuid.uuid4().hex
     folder = storage.area("images") / key
+    folder.mkdir()
     try:
         rows, notes = _extract(data, filename, folder)
         frame = pd.DataFrame(rows, columns=list(COLUMNS))

@@ -73,8 +73,10 @@ def infer_task(frame: pd.DataFrame, target: str | None, architecture: str, optio
         return TEXT
     if options.get("time_column") or architecture in ("rnn", "lstm", "gru"):
         return SEQUENCE
-    if target is None or target not in frame.columns:
+    if target is None:
         raise InvalidInput("A target column is needed to infer the task.", hint="Pass target=... or task=...")
+    if target not in frame.columns:
+        raise InvalidInput(f"There is no column {target!r}.", hint=f"Columns: {', '.join(map(str, frame.columns))}")
     return detect_task(frame[target])
 
 
