@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agents.planner.charts import rule_charts
 from agents.planner.datasets import rule_info, rule_list_datasets, rule_shape
+from agents.planner.dl import rule_dl
 from agents.planner.documents import rule_definition, rule_documents, rule_documents_page
 from agents.planner.explore import rule_eda
 from agents.planner.forbidden import forbidden
@@ -14,7 +15,7 @@ from agents.planner.stats import rule_tests
 from agents.reply import ToolCall
 
 RULES: tuple[Rule, ...] = (rule_sql, rule_documents_page, rule_list_datasets, rule_job, rule_documents,
-                           rule_definition, rule_shape, rule_tests, rule_predict, rule_train, rule_charts,
+                           rule_definition, rule_shape, rule_tests, rule_predict, rule_dl, rule_train, rule_charts,
                            rule_aggregate, rule_eda, rule_info)
 
 
