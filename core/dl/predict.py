@@ -48,7 +48,7 @@ def predict(model_id: uuid.UUID | str, frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.sort_values(schema["time_column"], kind="stable")  # forecasts follow time order
     frame = frame.reset_index(drop=True)
     x = _inputs(schema, frame)
-    spec, net, engine = load_network(model)
+    _, net, engine = load_network(model)
     raw = engine.predict(net, x)
     return _first(_outputs(model.task, schema, x, raw, len(frame)), frame, [])
 
@@ -136,7 +136,7 @@ def generate(model_id: uuid.UUID | str, n_rows: int, *, seed: int = 0) -> pd.Dat
         raise ModelError(f"Model {model.name!r} is not a GAN; only GANs generate rows.")
     if not isinstance(n_rows, int) or isinstance(n_rows, bool) or not 1 <= n_rows <= MAX_GENERATED:
         raise InvalidInput(f"Ask for between 1 and {MAX_GENERATED:,} rows, not {n_rows!r}.")
-    spec, net, engine = load_network(model)
+    _, net, engine = load_network(model)
     return encode.inverse(engine.generate(net, n_rows, seed), model.feature_schema["encoder"])
 
 

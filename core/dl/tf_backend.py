@@ -13,18 +13,18 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from typing import Any  # noqa: E402
+from typing import Any
 
-import numpy as np  # noqa: E402
-import safetensors.numpy  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import safetensors.numpy
+import tensorflow as tf
 
-import keras  # noqa: E402
-from core.dl import tf_nets  # noqa: E402
-from core.dl.data import Prepared  # noqa: E402
-from core.dl.loop import Tracker, out_of_memory  # noqa: E402
-from core.dl.spec import TrainSpec  # noqa: E402
-from core.errors import ModelError  # noqa: E402
+from core.dl import tf_nets
+from core.dl.data import Prepared
+from core.dl.loop import Tracker, out_of_memory
+from core.dl.spec import TrainSpec
+from core.errors import ModelError
 
 NAME = "tensorflow"
 if keras.backend.backend() != "tensorflow":

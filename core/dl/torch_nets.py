@@ -6,6 +6,7 @@ word ids with 0 as padding, series (window, 1).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import torch
@@ -18,7 +19,7 @@ from core.errors import InvalidInput
 
 def _mlp(sizes: list[int], dropout: float, act: type[nn.Module] = nn.ReLU) -> list[nn.Module]:
     out: list[nn.Module] = []
-    for a, b in zip(sizes, sizes[1:], strict=False):
+    for a, b in itertools.pairwise(sizes):
         out += [nn.Linear(a, b), act(), nn.Dropout(dropout)]
     return out
 

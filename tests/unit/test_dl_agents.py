@@ -9,7 +9,7 @@ from agents import planner
 from agents.planner import Schema
 from agents.specialists import SPECIALISTS
 from agents.tools import available, run_tool
-from tests.unit.test_dl_train import TINY, series, store
+from tests.unit.test_dl_train import series, store
 
 SALES = Schema("33333333-3333-3333-3333-333333333333", "sales", {"date": "categorical", "sales": "numeric",
                                                                  "store": "categorical"})

@@ -7,7 +7,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from PIL import Image
@@ -81,7 +80,7 @@ def test_text_and_series_specific_errors() -> None:
     with pytest.raises(ModelError, match="text column 'review' is empty"):
         dl.train(store(empty, "e"), architecture="lstm", task="text_classification", target="sentiment", epochs=1,
                  options={**TINY, "text_column": "review"})
-    with pytest.raises(InvalidInput, match="window .* too long"):
+    with pytest.raises(InvalidInput, match=r"window .* too long"):
         dl.train(store(series(30), "s"), architecture="gru", target="sales", epochs=1, options={**TINY, "window": 40})
     assert nothing_stored()
 
