@@ -101,7 +101,7 @@ def fit(model: Any, p: Prepared, spec: TrainSpec, loss: str, tracker: Tracker) -
         raise out_of_memory(spec.batch_size) from exc
 
 
-EAGER_BELOW_STEPS = 64  # tracing a graph costs more than it saves for a run of fewer batches than this
+EAGER_BELOW_STEPS = 12  # tracing a graph costs more than it saves for a run of fewer batches than this
 
 
 def _fit(model: Any, p: Prepared, spec: TrainSpec, loss: str, tracker: Tracker) -> Any:
