@@ -75,7 +75,7 @@ def test_architecture_learns_is_stored_and_predicts(framework, architecture, mak
     ds = store(frame, f"{architecture}-{framework}")
     # When it trains for a few short epochs
     gan = architecture == "gan"  # a GAN's two players need more, smaller steps to show a trend
-    epochs = 10 if gan else 3
+    epochs = 10 if gan else 2
     run = dl.train(ds, architecture=architecture, framework=framework, task=task, target=target, epochs=epochs,
                    batch_size=8 if gan else 16, learning_rate=0.003 if gan else 0.01, options={**TINY, **options})
     # Then it learned something measurable: the loss fell (a GAN: its generated rows moved toward the real ones)
@@ -107,7 +107,7 @@ def test_architecture_learns_is_stored_and_predicts(framework, architecture, mak
 def test_same_spec_in_both_frameworks_has_similar_size_and_beats_the_majority_class() -> None:
     # Given one dataset and one MLP spec
     ds = store(table(160), "parity")
-    runs = {fw: dl.train(ds, architecture="mlp", framework=fw, target="label", epochs=15, batch_size=16,
+    runs = {fw: dl.train(ds, architecture="mlp", framework=fw, target="label", epochs=8, batch_size=16,
                          learning_rate=0.01, options={"hidden": 16, "layers": 2, "patience": 0}) for fw in FRAMEWORKS}
     # Then both networks have the same number of parameters and both beat the trivial baseline on the same split
     assert runs["pytorch"].parameters == runs["tensorflow"].parameters
