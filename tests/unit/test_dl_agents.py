@@ -9,7 +9,7 @@ from agents import planner
 from agents.planner import Schema
 from agents.specialists import SPECIALISTS
 from agents.tools import available, run_tool
-from tests.unit.test_dl_train import series, store
+from tests.unit.test_dl_train import TINY, series, store
 
 SALES = Schema("33333333-3333-3333-3333-333333333333", "sales", {"date": "categorical", "sales": "numeric",
                                                                  "store": "categorical"})
@@ -62,3 +62,13 @@ def test_bad_tool_arguments_come_back_as_text(arguments: dict, words: str) -> No
     result = run_tool("train_dl_model", arguments)
     assert not result.ok and words in result.text
     assert not jobs.list_jobs()
+
+
+def test_the_predict_tool_uses_a_network_like_a_classical_model() -> None:
+    from core import dl
+
+    ds = store(series(), "monthly")
+    run = dl.train(ds, architecture="gru", target="sales", epochs=1, batch_size=8, options={**TINY, "window": 6})
+    result = run_tool("predict", {"dataset": "monthly", "model": run.model_id})
+    assert result.ok, result.text
+    assert result.table.columns[0] == "prediction" and len(result.table) == 72
