@@ -36,7 +36,8 @@ SPECIALISTS: dict[str, Specialist] = {s.key: s for s in [
                "correlations, with a chart where it helps.",
                "explores data: overview, missing values, statistics, outliers, correlation"),
     Specialist("data_scientist", "Data Scientist", "🧪",
-               ("train_ml_model", "hypothesis_test", "eda_analysis", "create_visualization", "list_datasets"),
+               ("train_ml_model", "train_dl_model", "hypothesis_test", "eda_analysis", "create_visualization",
+                "list_datasets"),
                "You test hypotheses and build models: choose the right statistical test, check its assumptions, "
                "report effect and p-value in plain words; start model training when asked.",
                "hypothesis tests, statistics and modelling"),
@@ -57,8 +58,8 @@ SPECIALISTS: dict[str, Specialist] = {s.key: s for s in [
                "not say, say so; do not guess.",
                "answers from the documents, with citations"),
     Specialist("ml_engineer", "ML Engineer", "🤖",
-               ("train_ml_model", "hypothesis_test", "get_dataset_info", "get_job_status", "predict",
-                "list_datasets"),
+               ("train_ml_model", "train_dl_model", "hypothesis_test", "get_dataset_info", "get_job_status",
+                "predict", "list_datasets"),
                "You train, follow and use ML models: start training jobs, report job status and metrics, "
                "predict with trained models.",
                "trains models, follows jobs, predicts"),

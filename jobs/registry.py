@@ -15,7 +15,7 @@ from typing import Any
 from core.errors import InvalidInput
 from core.progress import Progress
 
-QUEUES = ("default", "ml_tasks", "analysis_tasks")
+QUEUES = ("default", "ml_tasks", "analysis_tasks", "gpu_tasks")  # gpu_tasks: deep learning (dl.train)
 
 TaskFn = Callable[[dict[str, Any], Progress], dict[str, Any] | None]
 

@@ -7,5 +7,6 @@ from ui.ml_view import render
 
 page_setup("Models", "🤖")
 st.title("Models")
-st.caption("Cross-validated comparison of scikit-learn and XGBoost models; the best is kept for prediction.")
+st.caption("Cross-validated comparison of scikit-learn and XGBoost models, and deep-learning networks in PyTorch or "
+           "TensorFlow; the best is kept for prediction.")
 render()

@@ -11,18 +11,19 @@ import plotly.express as px
 import streamlit as st
 
 import jobs
-from core import ml
+from core import dl, ml
 from core.errors import WorkbenchError
 from core.ml.catalog import CATALOG, label
 from core.ml.metrics import HIGHER_IS_BETTER
 from core.models.ml import MLModel
+from ui import dl_view
 from ui.errors import guard, show_error
 from ui.jobs import job_panel
 from ui.ml_explain import explain_prediction, shap_summary
 from ui.picker import pick_dataset
 from ui.safe import code_span, escape_markdown, sanitize_reply
 
-SECTIONS = ("Train", "Models", "Predict")
+SECTIONS = ("Train", "Deep learning", "Models", "Predict")
 
 
 class MLKeys:
@@ -41,6 +42,8 @@ def render() -> None:
     with guard():
         if section == "Train":
             train_section()
+        elif section == "Deep learning":
+            dl_view.render()
         elif section == "Models":
             models_section()
         else:
@@ -222,6 +225,9 @@ def _best_score(board: list[dict[str, Any]], primary: str) -> float | None:
 
 
 def model_detail(model: MLModel) -> None:
+    if dl.is_deep(model):
+        dl_view.model_detail(model)
+        return
     test = model.metrics.get("test", {})
     cols = st.columns(max(len(test), 1))
     for col, (name, value) in zip(cols, test.items(), strict=False):
@@ -286,7 +292,7 @@ def predict_section() -> None:
     mode = st.radio("Input", ["Upload a file", "Fill one row"], horizontal=True, key="ml-predict-mode")
     frame = _upload_rows() if mode == "Upload a file" else _form_row(model)
     if frame is not None:
-        result = ml.predict(model.id, frame)
+        result = (dl.predict if dl.is_deep(model) else ml.predict)(model.id, frame)
         st.session_state[MLKeys.PREDICTIONS] = {"model": str(model.id), "frame": result,
                                                 "warnings": result.attrs.get("warnings", [])}
     shown = st.session_state.get(MLKeys.PREDICTIONS)
@@ -296,7 +302,8 @@ def predict_section() -> None:
         st.dataframe(shown["frame"], width="stretch", hide_index=True, key="ml-predictions-table")
         st.download_button("Download predictions (CSV)", shown["frame"].to_csv(index=False).encode(),
                            file_name=f"predictions-{model.id}.csv", mime="text/csv", key="ml-predict-download")
-        explain_prediction(model, shown["frame"])
+        if not dl.is_deep(model):
+            explain_prediction(model, shown["frame"])
 
 
 def _upload_rows() -> pd.DataFrame | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from agents.planner import grounded, semantic
 from agents.planner.charts import CHARTS, rule_charts
 from agents.planner.datasets import rule_info, rule_list_datasets, rule_shape
+from agents.planner.dl import rule_dl
 from agents.planner.documents import rule_definition, rule_documents, rule_documents_page
 from agents.planner.explore import rule_eda
 from agents.planner.forbidden import forbidden
@@ -30,7 +31,7 @@ from agents.planner.stats import rule_tests
 from agents.reply import Choice, ToolCall
 
 RULES: tuple[Rule, ...] = (rule_projects, rule_sql, rule_documents_page, rule_list_datasets, rule_job, rule_documents,
-                           rule_definition, rule_shape, rule_tests, rule_predict, rule_train, rule_charts,
+                           rule_definition, rule_shape, rule_tests, rule_predict, rule_dl, rule_train, rule_charts,
                            rule_aggregate, rule_eda, rule_info)
 MAX_PARSE_CHARS = 2000
 TRIES = 3

@@ -11,6 +11,7 @@ from typing import Any
 from agents.tools.charts import ChartArgs, create_visualization
 from agents.tools.cleaning import CleanArgs, clean_dataset
 from agents.tools.datasets import get_dataset_info, list_datasets
+from agents.tools.dl import TrainDLArgs, train_dl_model
 from agents.tools.documents import QuestionArgs, query_documents, search_documents
 from agents.tools.eda import EdaArgs, eda_analysis
 from agents.tools.ml import JobArgs, PredictArgs, TrainArgs, get_job_status, predict, train_ml_model
@@ -37,6 +38,9 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
          "named after it).", SqlArgs, sql_query, ("core.sql",)),
     Tool("train_ml_model", "Start a background job that trains and compares ML models to predict a target "
          "column; returns the job link.", TrainArgs, train_ml_model, ("core.ml",)),
+    Tool("train_dl_model", "Start a background job that trains a deep-learning network (MLP, CNN, RNN, LSTM, GRU, "
+         "Transformer, Autoencoder, GAN, ResNet) in PyTorch or TensorFlow; returns the job link.", TrainDLArgs,
+         train_dl_model, ("core.dl",)),
     Tool("get_job_status", "Status, progress and result of a background job (default: the latest).",
          JobArgs, get_job_status),
     Tool("predict", "Predict with a trained model on a dataset.", PredictArgs, predict, ("core.ml",)),

@@ -66,9 +66,10 @@ def predict(args: PredictArgs) -> ToolResult:
 
     ds = resolve.dataset(args.dataset)
     model = ml.get_model(args.model)
-    from core import datasets
+    from core import datasets, dl
 
-    out = ml.predict(model.id, datasets.load_frame(ds.id))
+    predictor = dl.predict if dl.is_deep(model) else ml.predict  # networks live in the same model table
+    out = predictor(model.id, datasets.load_frame(ds.id))
     warnings = "; ".join(map(str, out.attrs.get("warnings", [])))
     return ToolResult(f"Predicted {len(out):,} row(s) of {ds.name} with model {model.name} ({model.algorithm}, "
                       f"target {model.target})." + (f" Warnings: {warnings}" if warnings else ""), table=out)
