@@ -31,7 +31,7 @@ dev: migrate
 	APP_ENV=development $(BIN)/streamlit run Home.py --server.port $(PORT) --client.showErrorDetails full --server.maxUploadSize $(UPLOAD_MB)
 
 worker: migrate
-	$(BIN)/dramatiq jobs.worker --processes $(WORKERS) --threads $(THREADS) --queues default ml_tasks analysis_tasks
+	$(BIN)/dramatiq jobs.worker --processes $(WORKERS) --threads $(THREADS) --queues default ml_tasks analysis_tasks gpu_tasks
 
 # Enqueues scheduled runs (needs Redis); two may run, an advisory lock elects one. Embedded mode runs it in the app.
 scheduler: migrate

@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS doc_profile (doc TEXT PRIMARY KEY, profile TEXT NOT N
 _lock = threading.Lock()
 _ready: set[str] = set()
 COMMON_SHARE = 0.3  # query terms on more than this share of pages barely rank; skipping them keeps big indexes fast
-KIND_TOKEN = "xkind"  # + 'balance' etc.: a statement page's kind, searchable with its words
+KIND_TOKEN = "xkind"  # noqa: S105 (a search term, not a secret) + 'balance' etc.: a statement page's kind, searchable with its words
 MAX_QUERY_TERMS = 16  # the rarest terms of a long question carry its ranking
 
 
