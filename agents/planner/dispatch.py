@@ -120,7 +120,7 @@ def plan(ctx: Ctx, encoder: str | None = None) -> list[ToolCall]:
     A builder that recognises the request but cannot fill it sets `ctx.clarification` and planning stops;
     two close readings that would run different tools set a clarification with both as `ctx.choices`.
     """
-    for rule in (rule_sql, rule_documents_page, rule_definition):
+    for rule in (rule_projects, rule_sql, rule_documents_page, rule_definition, rule_dl):  # explicit commands first
         calls = rule(ctx)
         if calls:
             return calls
