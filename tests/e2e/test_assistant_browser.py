@@ -1,4 +1,5 @@
-"""Browser: upload a CSV on the Datasets page, ask the sidebar chat for a chart, see it in the sidebar."""
+"""Browser: upload a CSV on the Datasets page, ask the sidebar chat for a chart, see it in the sidebar; an unclear
+request offers its likeliest readings as buttons and a click runs the chosen one."""
 
 from __future__ import annotations
 
@@ -26,3 +27,15 @@ def test_sidebar_chat_draws_a_chart(app, page, tmp_path: Path) -> None:
     sidebar.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     assert sidebar.get_by_text("Visualization Expert").count() >= 1
     assert sidebar.get_by_text("scatter chart of area vs population").count() == 1
+    # When the analyst sends an unclear request (two columns, no analysis)
+    box.fill("area and population?")
+    box.press("Enter")
+    # Then the readings are offered as buttons, and nothing ran yet
+    reading = sidebar.get_by_role("button", name="plot population vs area")
+    reading.wait_for(timeout=60_000)
+    assert sidebar.get_by_role("button", name="correlation between area and population").count() == 1
+    assert sidebar.locator(".js-plotly-plot").count() == 1
+    # When one reading is clicked; Then that one runs: its chart appears beside the first
+    reading.click()
+    sidebar.get_by_text("scatter chart of population vs area").first.wait_for(timeout=60_000)
+    sidebar.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
