@@ -13,6 +13,7 @@ from core.errors import NotFound
 from core.models import Dataset
 from ui.chat import AGENT_LABELS, AUTO, ChatKeys, pending_choice, render_message, send
 from ui.errors import guard
+from ui.project_scope import scoped
 from ui.safe import escape_markdown, sanitize_reply
 from ui.state import Keys
 
@@ -25,7 +26,8 @@ def conversation_list() -> str | None:
             st.session_state.pop(ChatKeys.CONVERSATION, None)
         archived = st.toggle("Show archived", key="assistant-show-archived")
         current = st.session_state.get(ChatKeys.CONVERSATION)
-        for conv in memory.list_conversations(archived=archived, limit=50):
+        for conv in scoped(memory.list_conversations(archived=archived, limit=50), "conversation",
+                           what="conversations"):
             marker = "▶ " if str(conv.id) == str(current) else ""
             if st.button(f"{marker}{escape_markdown(conv.title)}", key=f"assistant-open-{conv.id}", width="stretch"):
                 st.session_state[ChatKeys.CONVERSATION] = str(conv.id)

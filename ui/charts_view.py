@@ -15,6 +15,7 @@ from core.errors import InvalidInput
 from core.models import Dataset
 from ui.errors import guard
 from ui.fields import follow_default
+from ui.project_scope import scoped
 from ui.safe import escape_markdown
 
 NONE = "(none)"
@@ -135,7 +136,7 @@ def save_controls(fig: go.Figure, ds: Dataset, kind: str, spec: dict[str, Any]) 
 
 def render_gallery() -> None:
     """Every saved chart: reopen, download, delete."""
-    rows = charts.list_charts()
+    rows = scoped(charts.list_charts(), "chart", what="saved charts")
     if not rows:
         st.info("No saved charts yet. Build one and press 'Save to gallery'.")
         return

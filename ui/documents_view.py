@@ -11,6 +11,7 @@ import jobs
 from core import rag
 from core.config import get_settings
 from core.models.documents import Document
+from ui import project_scope
 from ui.errors import guard
 from ui.jobs import job_panel
 from ui.safe import escape_markdown
@@ -126,7 +127,8 @@ def render_ask(docs: list[Document]) -> None:
         asked = st.form_submit_button("Ask", type="primary", key="docs-ask")
     if asked:
         with guard(), st.spinner("Searching the documents…"):
-            st.session_state[DocKeys.ANSWER] = rag.ask(question, documents=chosen or None)
+            scope = list(ready) if project_scope.active() else None  # a current project: ask its documents only
+            st.session_state[DocKeys.ANSWER] = rag.ask(question, documents=chosen or scope)
     answer = st.session_state.get(DocKeys.ANSWER)
     if answer is not None:
         render_answer(answer)

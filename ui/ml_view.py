@@ -21,6 +21,7 @@ from ui.errors import guard, show_error
 from ui.jobs import job_panel
 from ui.ml_explain import explain_prediction, shap_summary
 from ui.picker import pick_dataset
+from ui.project_scope import scoped
 from ui.safe import code_span, escape_markdown, sanitize_reply
 
 SECTIONS = ("Train", "Deep learning", "Models", "Predict")
@@ -180,7 +181,7 @@ def leaderboard_table(board: list[dict[str, Any]], primary: str, *, key: str) ->
 # ---- models ---------------------------------------------------------------------------------------
 
 def _model_picker(key: str) -> MLModel | None:
-    models = ml.list_models()
+    models = scoped(ml.list_models(), "model", what="models")
     if not models:
         st.info("No models yet. Train one in the Train section.")
         return None

@@ -13,14 +13,17 @@ import streamlit as st
 from core import datasets
 from core.models import Dataset
 from ui.layout import link as page_link
+from ui.project_scope import scoped
 from ui.state import Keys
 
 
 def pick_dataset(label: str = "Dataset", *, key: str = "dataset_picker", link: bool = True) -> Dataset | None:
     """A selectbox of datasets; None (with a link to the Datasets page) when there are none."""
-    rows = datasets.list_datasets()
+    every = datasets.list_datasets()
+    rows = scoped(every, "dataset", what="datasets")
     if not rows:
-        st.info("No datasets yet. Import one first.")
+        st.info("No datasets in this project yet. Import one, or turn off *Only this project* in the sidebar."
+                if every else "No datasets yet. Import one first.")
         if link:
             page_link("pages/1_Datasets.py", "Go to Datasets", "📁")
         return None

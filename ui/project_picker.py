@@ -26,6 +26,9 @@ def project_picker() -> str | None:
     st.sidebar.selectbox("Current project", [NONE, *by_id], key=ProjectKeys.PICKER,
                          format_func=lambda i: by_id.get(i, "(no project)"), on_change=_remember,
                          help="What you create on any page joins this project.")
+    if current:
+        st.sidebar.toggle("Only this project", value=True, key=ProjectKeys.SCOPE,
+                          help="Lists on every page show only the items linked to the current project.")
     project_context.set_current(current or None)
     return current or None
 

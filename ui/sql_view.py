@@ -13,6 +13,7 @@ from core.errors import WorkbenchError
 from core.models.dataset import DatabaseConnection
 from core.sql import QueryResult, TableInfo
 from ui.errors import guard
+from ui.project_scope import scoped
 from ui.safe import code_span, escape_markdown
 from ui.state import Keys
 
@@ -91,7 +92,7 @@ def schema_browser(tables: list[TableInfo]) -> None:
 def history_list() -> None:
     """Recent queries; 'Load' puts one back in the editor."""
     with st.expander("History", expanded=False):
-        entries = sql.history(limit=20)
+        entries = scoped(sql.history(limit=20), "sql", what="queries")
         if not entries:
             st.caption("Queries you run appear here.")
         for entry in entries:

@@ -31,5 +31,6 @@ class ProjectKeys:
 
     CURRENT = "current_project_id"
     PICKER = "project_picker"
+    SCOPE = "project_scope_only"
     OPEN = "projects_open_id"
     APPLY_JOB = "archive_apply_job"

@@ -16,6 +16,7 @@ from core.numfmt import format_number, format_p
 from ui.errors import guard
 from ui.fields import follow_default
 from ui.picker import pick_dataset
+from ui.project_scope import scoped
 from ui.safe import escape_markdown, sanitize_reply
 
 NUMBER_FORMAT = "%.4g"  # tables keep numbers (they sort) and show 4 significant digits
@@ -213,7 +214,7 @@ def _save_controls(res: stats.TestResult, ds: Dataset) -> None:
 
 def _saved_results(ds: Dataset) -> None:
     with st.expander("Saved results", expanded=False), guard():
-        rows = stats.list_results(dataset_id=ds.id)
+        rows = scoped(stats.list_results(dataset_id=ds.id), "test", what="saved results")
         if not rows:
             st.caption("No saved results for this dataset yet.")
             return

@@ -73,3 +73,28 @@ def test_archive_page_restores_and_plans_a_template(tmp_path: Path) -> None:
     at.selectbox(key="template-dataset").select(other_id).run()
     assert not at.exception
     assert any("missing column" in e.value and "unit_count" in e.value for e in at.error)
+
+
+def test_lists_show_only_the_current_projects_items_until_the_filter_is_turned_off(tmp_path: Path) -> None:
+    # Given a project with one dataset and a saved chart, and another dataset outside it
+    p = projects.create("Scoped")
+    with projects.use(p.id):
+        inside = datasets.ingest_file(sales_csv(tmp_path / "in.csv"), name="inside")
+        from core import charts
+
+        charts.save_chart(charts.make_chart("bar", inside.id, x="region", y="units"), name="units by region")
+    datasets.ingest_file(sales_csv(tmp_path / "out.csv"), name="outside")
+    # When the Visualize page runs with the project current
+    at = page("2_Visualize.py")
+    at.session_state[ProjectKeys.CURRENT] = str(p.id)
+    at.run()
+    assert not at.exception
+    # Then the dataset picker offers only the project's dataset, and a caption says what is hidden
+    options = at.selectbox(key="viz-dataset").options
+    assert [o for o in options if "inside" in o] and not [o for o in options if "outside" in o]
+    assert any("1 more outside it" in c.value for c in at.caption)
+    # When the analyst turns the filter off; Then everything is listed again
+    at.sidebar.toggle(key=ProjectKeys.SCOPE).set_value(False).run()
+    assert not at.exception
+    options = at.selectbox(key="viz-dataset").options
+    assert [o for o in options if "outside" in o] and [o for o in options if "inside" in o]
