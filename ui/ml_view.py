@@ -12,6 +12,7 @@ import streamlit as st
 
 import jobs
 from core import dl, ml
+from core.datasets.images import images_to_predict
 from core.errors import WorkbenchError
 from core.ml.catalog import CATALOG, label
 from core.ml.metrics import HIGHER_IS_BETTER
@@ -291,11 +292,12 @@ def predict_section() -> None:
     if model is None:
         return
     mode = st.radio("Input", ["Upload a file", "Fill one row"], horizontal=True, key="ml-predict-mode")
-    frame = _upload_rows() if mode == "Upload a file" else _form_row(model)
+    frame = _upload_rows(model) if mode == "Upload a file" else _form_row(model)
     if frame is not None:
         result = (dl.predict if dl.is_deep(model) else ml.predict)(model.id, frame)
         st.session_state[MLKeys.PREDICTIONS] = {"model": str(model.id), "frame": result,
-                                                "warnings": result.attrs.get("warnings", [])}
+                                                "warnings": [*frame.attrs.get("warnings", []),
+                                                             *result.attrs.get("warnings", [])]}
     shown = st.session_state.get(MLKeys.PREDICTIONS)
     if shown and shown["model"] == str(model.id):
         for warning in shown["warnings"]:
@@ -307,14 +309,18 @@ def predict_section() -> None:
             explain_prediction(model, shown["frame"])
 
 
-def _upload_rows() -> pd.DataFrame | None:
-    upload = st.file_uploader("Rows to predict (CSV, Excel, JSON or Parquet with the training columns)",
-                              key="ml-predict-upload")
+def _upload_rows(model: MLModel) -> pd.DataFrame | None:
+    images = dl.is_deep(model) and model.feature_schema.get("source") == "files"
+    label = ("Images to classify (a zip of .png or .jpg files)" if images
+             else "Rows to predict (CSV, Excel, JSON or Parquet with the training columns)")
+    upload = st.file_uploader(label, key="ml-predict-upload")
     if upload is None:
         return None
     st.caption(f"Ready to predict {escape_markdown(upload.name)} ({upload.size:,} bytes).")
     if not st.button("Predict", type="primary", key="ml-predict-run"):
         return None
+    if images and upload.name.lower().endswith(".zip"):
+        return images_to_predict(upload.getvalue(), upload.name)
     return ml.read_rows(upload.getvalue(), upload.name)  # the Datasets page's reader: any delimiter or encoding
 
 

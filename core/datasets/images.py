@@ -53,7 +53,28 @@ def import_image_zip(data: bytes, filename: str, *, name: str | None = None) -> 
         raise
 
 
-def _extract(data: bytes, filename: str, folder: Path) -> tuple[list[tuple[str, str, int, int]], list[str]]:
+def images_to_predict(data: bytes, filename: str) -> pd.DataFrame:
+    """New images to classify, from a zip (folders optional): rows `image` (the name in the zip), `file`,
+    `width`, `height`, with the images kept under DATA_DIR like an imported dataset's. Raises IngestError when
+    nothing in it is a readable image; unreadable members are listed in the frame's `attrs["warnings"]`."""
+    check_size(len(data), what=f"The file {filename}")
+    folder = storage.area("images") / f"predict-{uuid.uuid4().hex}"
+    folder.mkdir()
+    try:
+        rows, notes = _extract(data, filename, folder, labelled=False)
+        if not rows:
+            raise IngestError(f"{filename} contains no readable image.",
+                              hint="Zip the .png or .jpg images to classify.")
+    except BaseException:
+        storage.remove_tree(folder)
+        raise
+    frame = pd.DataFrame(rows, columns=["file", "image", "width", "height"])[["image", "file", "width", "height"]]
+    frame.attrs["warnings"] = notes
+    return frame
+
+
+def _extract(data: bytes, filename: str, folder: Path, *,
+             labelled: bool = True) -> tuple[list[tuple[str, str, int, int]], list[str]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except ARCHIVE_ERRORS as exc:
@@ -71,20 +92,22 @@ def _extract(data: bytes, filename: str, folder: Path) -> tuple[list[tuple[str, 
             if budget < 0:
                 raise IngestError(f"{filename} expands to more than {expanded_limit() >> 20} MB.",
                                   hint="Import fewer or smaller images.")
-            row = _member(archive, info, folder, skipped)
+            row = _member(archive, info, folder, skipped, labelled=labelled)
             if row:
                 rows.append(row)
     notes = [f"Skipped {len(skipped)} file(s) that are not readable images: {', '.join(skipped[:10])}."] if skipped else []
     return rows, notes
 
 
-def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path,
-            skipped: list[str]) -> tuple[str, str, int, int] | None:
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path, skipped: list[str], *,
+            labelled: bool = True) -> tuple[str, str, int, int] | None:
+    """(stored file, label, width, height); unlabelled (prediction) rows carry the member's name as label."""
     parts = PurePosixPath(info.filename.replace("\\", "/")).parts
-    if len(parts) < 2 or PurePosixPath(parts[-1]).suffix.lower() not in SUFFIXES or ".." in parts:
+    if (labelled and len(parts) < 2) or not parts or PurePosixPath(parts[-1]).suffix.lower() not in SUFFIXES \
+            or ".." in parts:
         skipped.append(info.filename[:100])
         return None
-    label = parts[-2][:200]
+    label = parts[-2][:200] if labelled else "/".join(parts)[:300]
     try:
         with archive.open(info) as fh:
             raw = fh.read(info.file_size + 1)

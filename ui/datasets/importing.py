@@ -12,6 +12,7 @@ import streamlit as st
 from core import datasets, storage
 from core.config import get_settings
 from core.datasets import importers
+from core.datasets.images import import_image_zip
 from core.models import Dataset
 from ui.datasets.database import database_import
 from ui.errors import guard
@@ -28,15 +29,26 @@ ESCAPES = {"": "doubled quote", "\\": "backslash \\", "none": "none"}
 
 def import_section(*, expanded: bool) -> None:
     with st.expander("Import data", expanded=expanded):
-        file_tab, url_tab, kaggle_tab, db_tab = st.tabs(["File", "URL", "Kaggle", "Database"])
+        file_tab, images_tab, url_tab, kaggle_tab, db_tab = st.tabs(["File", "Images", "URL", "Kaggle", "Database"])
         with file_tab:
             _file_import()
+        with images_tab:
+            _images_import()
         with url_tab:
             _url_import()
         with kaggle_tab:
             _kaggle_import()
         with db_tab:
             database_import()
+
+
+def _images_import() -> None:
+    """A zip of class-named folders (cats/…, dogs/…) becomes an image dataset for deep learning."""
+    upload = st.file_uploader("A zip with one folder of images per class", type=["zip"], key="import-images")
+    if upload is not None and st.button("Import images", type="primary", key="import-images-run"):
+        with guard():
+            ds = import_image_zip(upload.getvalue(), upload.name)  # its notes show with the dataset
+            select_new(ds, f"Imported {ds.rows:,} images as {ds.name}: train a CNN on the Models page.")
 
 
 def select_new(ds: Dataset, message: str) -> None:
