@@ -214,11 +214,35 @@ def _query(con: duckdb.DuckDBPyConnection, plan: _Plan, rejects: str) -> tuple[s
         described = con.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()
     except duckdb.Error as exc:
         raise _unreadable(plan, exc) from exc
+    worded = _worded_booleans(con, source, params, [row[0] for row in described if row[1] == "BOOLEAN"])
+    if worded:  # yes/no, y/n, t/f stay the text the file holds; only true/false become booleans
+        plan.varchar |= worded
+        return _query(con, plan, rejects)
     columns = [row[0] for row in described]
     if not plan.names or len(plan.names) != len(columns):
         plan.names = _names(plan, columns)
     select = ", ".join(f"{duck.quote(c)} AS {duck.quote(n)}" for c, n in zip(columns, plan.names, strict=True))
     return f"SELECT {select} FROM {source}", params
+
+
+BOOLEAN_WORDS = ("true", "false")
+BOOLEAN_SAMPLE_ROWS = 100_000
+
+
+def _worded_booleans(con: duckdb.DuckDBPyConnection, source: str, params: list[Any], columns: list[str]) -> set[str]:
+    """Columns DuckDB typed BOOLEAN whose text is not true/false (DuckDB also reads yes/no, y/n, t/f and 1/0
+    as booleans, which would show an analyst's "yes" as True), judged on the first rows."""
+    if not columns:
+        return set()
+    as_text = source.replace("auto_detect=true", "auto_detect=true, all_varchar=true")
+    checks = ", ".join(f"bool_and(lower(trim({duck.quote(c)})) IN ('true', 'false') OR {duck.quote(c)} IS NULL "
+                       f"OR trim({duck.quote(c)}) = '')" for c in columns)
+    try:
+        rows = con.execute(f"SELECT {checks} FROM (SELECT * FROM {as_text} LIMIT {BOOLEAN_SAMPLE_ROWS})",
+                           params).fetchall()
+    except duckdb.Error:
+        return set()  # the full read reports what is wrong with the file
+    return {c for c, plain in zip(columns, rows[0] if rows else (), strict=False) if plain is False}
 
 
 def _names(plan: _Plan, columns: list[str]) -> list[str]:

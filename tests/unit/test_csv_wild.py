@@ -165,6 +165,16 @@ def test_streamed_import_keeps_types_names_and_notes(tmp_path: Path) -> None:
     assert datasets.load_frame(ds.id)["id"].tolist() == [1, 2]
 
 
+def test_yes_no_and_letter_flags_stay_the_text_the_file_holds_and_true_false_become_booleans(tmp_path: Path) -> None:
+    # DuckDB reads yes/no, y/n and t/f as booleans; an analyst's "yes" must not come back as True
+    path = tmp_path / "flags.csv"
+    path.write_bytes(_lines("churn,paid,active,code,n", "yes,true,T,y,1", "no,FALSE,F,n,0", "yes,false,t,y,1", ",true,f,n,1"))
+    frame = datasets.load_frame(datasets.ingest_file(path).id)
+    assert frame["churn"].tolist()[:3] == ["yes", "no", "yes"] and frame["code"].tolist() == ["y", "n", "y", "n"]
+    assert frame["active"].tolist() == ["T", "F", "t", "f"]
+    assert frame["paid"].tolist() == [True, False, False, True] and frame["n"].tolist() == [1, 0, 1, 1]
+
+
 # ---------------------------------------------------------------- bounded memory
 
 ROWS = 250_000

@@ -327,7 +327,7 @@ def test_a_sheet_with_a_far_cell_and_a_false_dimension_reads_only_its_cells(tmp_
 # ---------------------------------------------------------------- structure
 
 LAYERS = {
-    "core.datasets": ["store", "views", "pages", "versions", "frames", "download", "importers", "export"],
+    "core.datasets": ["store", "images", "views", "pages", "versions", "frames", "download", "importers", "export"],
     "core.readers": ["charsets", "sniff", "tables", "archives", "dialect", "csvfile", "excel", "jsonfile", "columnar"],
 }
 
