@@ -81,9 +81,9 @@ def test_project_archive_template_and_downloads(app, page, tmp_path: Path, monke
     wait_for_app(page)
     page.get_by_text("North sells more <script>x</script>", exact=True).wait_for()  # as text, not HTML
     page.get_by_role("tab", name="Export & archive").click()
-    with page.expect_download() as nb_download:
+    with page.expect_download(timeout=90_000) as nb_download:
         page.get_by_role("button", name="Notebook (.ipynb)").click()
-    with page.expect_download() as html_download:
+    with page.expect_download(timeout=90_000) as html_download:
         page.get_by_role("button", name="HTML report").click()
     page.get_by_role("button", name="Archive this project").click()
     page.get_by_text(re.compile("Archived Churn")).wait_for()
