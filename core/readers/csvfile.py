@@ -71,6 +71,7 @@ class _Plan:
     sample_size: int = 20_480
     varchar: set[str] = field(default_factory=set)
     null_padding: bool = False  # rows with fewer fields than the header get empty values (noted)
+    strict: bool = True  # off only when DuckDB's strict sniffer gives up on a valid file (quoted line breaks)
     attempt: list[str] = field(default_factory=list)  # notes of the current reading, kept only if it stands
 
 
@@ -201,7 +202,7 @@ def _query(con: duckdb.DuckDBPyConnection, plan: _Plan, rejects: str) -> tuple[s
     o = plan.opts
     args = ["delim=?", "quote=?", "escape=?", "comment=?", "skip=?", "header=?", "decimal_separator=?",
             "compression='none'", "max_line_size=?", "store_rejects=true", f"rejects_table='{rejects}'",
-            f"rejects_scan='{rejects}_scan'", "strict_mode=true", "null_padding=?",
+            f"rejects_scan='{rejects}_scan'", f"strict_mode={'true' if plan.strict else 'false'}", "null_padding=?",
             "sample_size=?", "auto_detect=true"]
     params: list[Any] = [str(plan.source), o.delimiter, o.quotechar, (o.escape or o.quotechar) if o.quotechar else "",
                          o.comment, o.skip_rows, o.header, o.decimal, MAX_LINE_BYTES, plan.null_padding,
@@ -213,6 +214,9 @@ def _query(con: duckdb.DuckDBPyConnection, plan: _Plan, rejects: str) -> tuple[s
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()
     except duckdb.Error as exc:
+        if plan.strict and "sniffing" in str(exc):  # e.g. a tiny file whose quoted cells hold line breaks
+            plan.strict = False
+            return _query(con, plan, rejects)
         raise _unreadable(plan, exc) from exc
     worded = _worded_booleans(con, source, params, [row[0] for row in described if row[1] == "BOOLEAN"])
     if worded:  # yes/no, y/n, t/f stay the text the file holds; only true/false become booleans
