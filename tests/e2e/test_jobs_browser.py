@@ -45,5 +45,5 @@ def test_a_job_left_queued_runs_and_its_cancel_shows_at_once(quick_app, page, mo
     clicked = time.monotonic()
     page.get_by_text("· cancelling ·").first.wait_for(timeout=5_000)
     shown_after = time.monotonic() - clicked
-    assert shown_after < 2.0, f"the cancel took {shown_after:.1f} s to show"
+    assert shown_after < 3.0, f"the cancel took {shown_after:.1f} s to show"  # one page run plus one poll
     page.get_by_text("· cancelled ·").first.wait_for(timeout=15_000)
