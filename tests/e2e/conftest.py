@@ -125,6 +125,6 @@ def upload_dataset(pg, app: App, path: Path, *, shows: str) -> None:
     """Import a file through the Datasets page, as an analyst would, and wait for a cell that shows `shows`."""
     pg.goto(app.page_url("Datasets"))
     wait_for_app(pg)
-    pg.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))  # the File tab
+    pg.locator('[data-testid="stFileUploaderDropzoneInput"]:not([accept="application/streamlit,.zip"])').set_input_files(str(path))  # the File tab
     pg.get_by_role("button", name="Import", exact=True).click(timeout=90_000)  # shown once the server has the file
     wait_for_cell(pg, shows)

@@ -26,7 +26,7 @@ def test_upload_with_delimiter_override_then_export(app, page, tmp_path: Path) -
     data.write_text("town;area\nLyon;47,9\nNantes;65,2\n=HYPERLINK(1);1,5\n")
     page.goto(app.page_url("Datasets"))
     wait_for_app(page)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(data))
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]:not([accept="application/streamlit,.zip"])').set_input_files(str(data))
     wait_for_app(page)
     # Then the detected options are shown
     page.get_by_text("Detected: delimiter").wait_for()
@@ -114,7 +114,7 @@ def test_picker_follows_an_upload_a_new_version_and_a_rollback(app, page, tmp_pa
     assert "first" in picker_text(page)
     # When a second file is imported
     page.get_by_text("Import data", exact=True).click()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(second))
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]:not([accept="application/streamlit,.zip"])').set_input_files(str(second))
     wait_for_app(page)
     page.get_by_role("button", name="Import", exact=True).click()
     wait_for_cell(page, "7")

@@ -39,7 +39,7 @@ def test_image_zip_to_cnn_with_a_live_curve_and_predictions(app, page, tmp_path:
     page.goto(app.page_url("Datasets"))
     wait_for_app(page)
     page.get_by_role("tab", name="Images").click()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(1).set_input_files(
+    page.locator('[data-testid="stFileUploaderDropzoneInput"][accept="application/streamlit,.zip"]').set_input_files(
         str(_zip(tmp_path / "shades.zip", train)))
     page.get_by_role("button", name="Import images").click()
     wait_for_cell(page, "dark", timeout=60_000)

@@ -51,7 +51,7 @@ def _upload(page, path: Path, *, first: bool = True) -> None:
     _go(page, "Datasets")
     if not first:  # with datasets stored, the import form is folded away
         page.get_by_text("Import data", exact=True).click()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]:not([accept="application/streamlit,.zip"])').set_input_files(str(path))
     page.get_by_role("button", name="Import", exact=True).click()
     wait_for_app(page)
     page.get_by_text(re.compile(f"upload: {path.name}")).wait_for()
