@@ -83,6 +83,19 @@ def add(model: str, ids: list[uuid.UUID], vectors: np.ndarray, metadatas: list[d
         collection(model).add(ids=[str(i) for i in ids], embeddings=vectors, metadatas=metadatas)
 
 
+NO_DOCUMENTS: dict = {"document_id": {"$in": []}}
+
+
+def _document_filter(document_ids: Iterable[uuid.UUID | str] | None) -> dict | None:
+    """Chroma's `where` for chunks of these documents; None searches all; NO_DOCUMENTS for an empty list."""
+    if document_ids is None:
+        return None
+    docs = [str(d) for d in document_ids]
+    if not docs:
+        return NO_DOCUMENTS
+    return {"document_id": docs[0]} if len(docs) == 1 else {"document_id": {"$in": docs}}
+
+
 def query(model: str, vector: np.ndarray, n: int,
           document_ids: Iterable[uuid.UUID] | None = None) -> list[tuple[str, float, str]]:
     """The `n` nearest chunks as (chunk id, cosine distance, document id).
@@ -91,12 +104,9 @@ def query(model: str, vector: np.ndarray, n: int,
     much slower than an unfiltered query on a large collection, so pass None to search them all).
     """
     col = collection(model)
-    where = None
-    if document_ids is not None:
-        docs = [str(d) for d in document_ids]
-        if not docs:
-            return []
-        where = {"document_id": docs[0]} if len(docs) == 1 else {"document_id": {"$in": docs}}
+    where = _document_filter(document_ids)
+    if where == NO_DOCUMENTS:
+        return []
     if n <= 0:
         return []
     result = col.query(query_embeddings=vector.reshape(1, -1), n_results=n, where=where,
@@ -109,12 +119,9 @@ def query_pages(model: str, vector: np.ndarray, n: int,
                 document_ids: Iterable[uuid.UUID | str] | None = None) -> list[tuple[str, float, str, int]]:
     """As `query`, with each chunk's page: (chunk id, cosine distance, document id, page)."""
     col = collection(model)
-    where = None
-    if document_ids is not None:
-        docs = [str(d) for d in document_ids]
-        if not docs:
-            return []
-        where = {"document_id": docs[0]} if len(docs) == 1 else {"document_id": {"$in": docs}}
+    where = _document_filter(document_ids)
+    if where == NO_DOCUMENTS:
+        return []
     if n <= 0 or col.count() == 0:
         return []
     result = col.query(query_embeddings=vector.reshape(1, -1), n_results=n, where=where,
