@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 PORT ?= 8501
 WORKERS ?= 2
 THREADS ?= 2
+# pytest-xdist workers for `make test` (2 cores here; tests that share a server object carry an xdist_group)
+TEST_WORKERS ?= 2
 
 # Streamlit's upload box limit follows the MAX_UPLOAD_MB setting (environment or .env), read when the app starts.
 UPLOAD_MB = $$($(BIN)/python -c 'from core.config import get_settings; print(get_settings().max_upload_mb)')
@@ -41,7 +43,7 @@ chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 test: install chromium
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)

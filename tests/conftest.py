@@ -20,7 +20,18 @@ from core.db import get_engine, reset_engines
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _worker_redis(url: str) -> str:
+    """Under pytest-xdist each worker flushes a database of its own: gw0 keeps the given one, gw1 the one below."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, db = url.rpartition("/")
+    return f"{base}/{(int(db or 0) - int(worker[2:])) % 16}"
+
+
+REDIS = _worker_redis(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

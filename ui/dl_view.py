@@ -230,7 +230,7 @@ def _actions(model: MLModel) -> None:
         c1.caption("No download: the model file did not pass its checks.")
     else:
         c1.download_button("Download weights (.safetensors)", data, file_name=f"network-{model.id}.safetensors",
-                           key="dl-download", help="Tensors only; the spec to rebuild the network is under "
+                           key="dl-download", on_click="ignore", help="Tensors only; the spec to rebuild the network is under "
                            "'Spec, preprocessing and versions'.")
     with c2.popover("Delete model"):
         st.warning("This deletes the network and its file.")

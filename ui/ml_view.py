@@ -275,7 +275,7 @@ def _model_actions(model: MLModel) -> None:
         c1.caption("No download: the model file did not pass its checks (see above).")
     else:
         c1.download_button("Download model (.skops)", data, file_name=f"model-{model.id}.skops",
-                           key="ml-download-model", help="Open it with skops.io.load(path, trusted=[...]); "
+                           key="ml-download-model", on_click="ignore", help="Open it with skops.io.load(path, trusted=[...]); "
                            "skops.io.get_untrusted_types(file=path) lists the types to review first.")
     with c2.popover("Delete model"):
         st.warning("This deletes the model and its file.")
@@ -304,7 +304,8 @@ def predict_section() -> None:
             st.warning(warning)
         st.dataframe(shown["frame"], width="stretch", hide_index=True, key="ml-predictions-table")
         st.download_button("Download predictions (CSV)", shown["frame"].to_csv(index=False).encode(),
-                           file_name=f"predictions-{model.id}.csv", mime="text/csv", key="ml-predict-download")
+                           file_name=f"predictions-{model.id}.csv", mime="text/csv", key="ml-predict-download",
+                           on_click="ignore")
         if not dl.is_deep(model):
             explain_prediction(model, shown["frame"])
 

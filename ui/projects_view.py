@@ -195,7 +195,7 @@ def _export(p: projects.Project) -> None:
     for col, fmt, label in zip(cols, ("ipynb", "py", "html"), ("Notebook (.ipynb)", "Script (py:percent)",
                                                                 "HTML report"), strict=True):
         col.download_button(label, partial(projects.export, p.id, fmt), file_name=f"{safe}.{fmt}", mime=MIMES[fmt],
-                            key=f"project-export-{fmt}")
+                            key=f"project-export-{fmt}", on_click="ignore")
     if p.status == "archived":
         st.info("This project is archived (read-only). Restore it from the Archive page to change it.")
     elif st.button("Archive this project", key="project-archive", type="primary"):

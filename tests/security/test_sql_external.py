@@ -23,10 +23,12 @@ from core.errors import InvalidSql, WorkbenchError
 from core.sql import external
 from tests.conftest import _unavailable, scratch_pg_database
 
-pytestmark = pytest.mark.integration
+# the MariaDB fixture drops and refills one `items` table: its tests stay on one pytest-xdist worker
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("mariadb-items")]
 
 MARIADB = os.environ.get("TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
-OUTFILE = Path("/tmp") / f"wb_outfile_{uuid.uuid4().hex[:8]}"
+# One name per run, the same in every pytest-xdist worker (the payloads name it, and workers must collect alike)
+OUTFILE = Path("/tmp") / f"wb_outfile_{os.environ.get('PYTEST_XDIST_TESTRUNUID', uuid.uuid4().hex)[:8]}"
 PATHS = ["sql_tab", "import"]
 
 
@@ -220,7 +222,7 @@ try:
 except WorkbenchError as exc:
     out = {"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}
 out["seconds"] = time.monotonic() - started
-out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["peak_mb"] = int(next(ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM:'))) / 1024  # VmHWM: this image's own peak (ru_maxrss survives exec)
 print("RESULT " + json.dumps(out))
 """
 RESULT_BOMBS = [

@@ -185,7 +185,10 @@ def _child(path: str) -> None:
     from core import datasets as ds_api
 
     ds = ds_api.ingest_file(Path(path))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this process image's own peak: ru_maxrss survives exec on Linux, so it would report the peak of
+    # the pytest process that forked this child (over 1 GB late in a full run)
+    status = Path("/proc/self/status").read_text()
+    peak_mb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
     print(json.dumps({"rows": ds.rows, "peak_mb": peak_mb}))
 
 

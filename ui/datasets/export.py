@@ -30,5 +30,5 @@ def export_tab(ds: Dataset) -> None:
     if ready and ready[0] == str(ds.id):
         file = ready[1]
         st.download_button(f"Download {file.filename} ({file.rows:,} rows)", file.data, file_name=file.filename,
-                           mime=file.mime, key="export-download", type="primary")
+                           mime=file.mime, key="export-download", type="primary", on_click="ignore")
         st.caption("Text cells starting with =, +, - or @ are neutralised so spreadsheets do not run them.")
