@@ -69,9 +69,10 @@ def running_app(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[
     finally:
         running.proc.terminate()
         try:
-            running.proc.wait(10)
+            running.proc.wait(3)  # the test is over: a Streamlit server that lingers on its threads is killed
         except subprocess.TimeoutExpired:
             running.proc.kill()
+            running.proc.wait(10)
 
 
 @pytest.fixture
@@ -95,14 +96,27 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+CALL_FAILED = pytest.StashKey[bool]()  # set by the hook below: did the test's body fail?
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser, tmp_path: Path):
+def page(browser, tmp_path: Path, request: pytest.FixtureRequest):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     yield pg
     try:
-        pg.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+        if request.node.stash.get(CALL_FAILED, True):  # what the page showed when the test failed
+            pg.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
+            print(f"screenshot of the failed page: {tmp_path / 'failed.png'}")
     finally:
         context.close()
 

@@ -82,6 +82,7 @@ from sqlalchemy import create_engine
 from core.db import migrate
 engine = create_engine(sys.argv[1])
 go = Path(sys.argv[2])
+Path(sys.argv[3]).touch()  # imported: ready for the start signal
 while not go.exists():
     time.sleep(0.005)
 migrate(engine)
@@ -96,23 +97,26 @@ def _migrate_at_once(url: str, tmp_path: Path, processes: int = 3) -> list[str]:
     from tests.conftest import ROOT
 
     go = tmp_path / f"go-{uuid.uuid4().hex}"
-    procs = [subprocess.Popen([sys.executable, "-c", MIGRATE_ON_GO, url, str(go)], cwd=ROOT,
+    ready = [tmp_path / f"ready-{uuid.uuid4().hex}" for _ in range(processes)]
+    procs = [subprocess.Popen([sys.executable, "-c", MIGRATE_ON_GO, url, str(go), str(flag)], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for _ in range(processes)]
-    time.sleep(3)  # let every process finish importing before the start signal
+             for flag in ready]
+    deadline = time.monotonic() + 60
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.02)  # every process has imported: they start migrating at the same moment
     go.touch()
     outputs = [p.communicate(timeout=120)[0] for p in procs]
     return [out[-800:] for p, out in zip(procs, outputs, strict=True) if p.returncode != 0]
 
 
-@pytest.mark.parametrize("round_", range(5))
+@pytest.mark.parametrize("round_", range(3))
 def test_processes_migrating_one_fresh_sqlite_database_at_once_all_succeed(round_: int, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     assert _migrate_at_once(url, tmp_path) == []
     _check_schema(url)
 
 
-@pytest.mark.parametrize("round_", range(5))
+@pytest.mark.parametrize("round_", range(3))
 def test_processes_migrating_one_fresh_postgresql_database_at_once_all_succeed(round_: int, tmp_path: Path) -> None:
     with scratch_pg_database("wb_race") as url:
         assert _migrate_at_once(url, tmp_path) == []
