@@ -47,6 +47,7 @@ from core.projects.templates import (
     get_template,
     list_templates,
     make_template,
+    match_columns,
     plan_template,
 )
 
@@ -58,5 +59,5 @@ __all__ = ["FORMATS", "NOTE_KINDS", "Archive", "Fact", "Note", "Plan", "PlanStep
            "ProjectItem", "ProjectNote", "ProjectTemplate", "Step", "Summary", "Template", "add_note", "apply_template",
            "archive", "create", "current", "delete_archive", "delete_note", "delete_project", "delete_template",
            "expected_results", "export", "facts", "get_archive", "get_project", "get_template", "item_ids", "items",
-           "link", "list_archives", "list_projects", "list_templates", "make_template", "methodology", "notes",
+           "link", "list_archives", "list_projects", "list_templates", "make_template", "match_columns", "methodology", "notes",
            "plan_template", "restore", "set_current", "summary", "unlink", "update_note", "update_project", "use"]

@@ -155,6 +155,7 @@ class PlanStep(BaseModel):
     columns: list[str]
     description: str
     original: dict[str, Any] = {}
+    roles: list[str] = []  # every role the step reads: its own first, then those a SQL query joins
 
 
 class Plan(BaseModel):
@@ -205,8 +206,27 @@ def _per_role_mapping(template: ProjectTemplate, mapping: dict[str, Any] | None)
     return {template.roles[0]["role"]: {str(k): str(v) for k, v in mapping.items()}} if template.roles else {}
 
 
+def match_columns(template_id: uuid.UUID | str, role: str, dataset_id: uuid.UUID | str) -> dict[str, str | None]:
+    """The automatic match of a role's required columns on a dataset: {template column: dataset column, or None
+    where none fits} (what `plan_template` uses where `mapping` is silent). Raises NotFound for an unknown role."""
+    from core import datasets
+
+    spec = next((r for r in get_template(template_id).roles if r["role"] == role), None)
+    if spec is None:
+        raise NotFound(f"The template has no role {role!r}.")
+    types = _types(datasets.get_dataset(dataset_id))
+    out: dict[str, str | None] = {}
+    for need in spec["required"]:
+        out[need["name"]] = _auto(need, types, {c for c in out.values() if c})
+    return out
+
+
+def _types(ds: Any) -> dict[str, str]:
+    return {c["name"]: semantic_type(c["dtype"]) for c in ds.schema_}
+
+
 def _map_role(role: dict[str, Any], ds: Any, manual: dict[str, str]) -> dict[str, str]:
-    types = {c["name"]: semantic_type(c["dtype"]) for c in ds.schema_}
+    types = _types(ds)
     out: dict[str, str] = {}
     missing, wrong = [], []
     for need in role["required"]:
@@ -262,18 +282,31 @@ def _check_parameters(template: ProjectTemplate, given: dict[str, Any]) -> dict[
 def _plan_step(step: dict[str, Any], chosen: dict[str, Any], maps: dict[str, dict[str, str]],
                override: dict[str, Any], names: dict[str, str]) -> PlanStep:
     role = step["role"]
-    ds, mapping = chosen[role], maps.get(role, {})
+    reads = _roles_read(step, names)
+    ds = chosen[role]
+    mapping = {k: v for r in reversed(reads) for k, v in maps.get(r, {}).items()}  # the step's own role wins
     params = _rename(step["parameters"], mapping)
     if step["kind"] == "chart":
         params = {**params, "spec": {**params.get("spec", {}), **override}}
     else:
         params = {**params, **override}
     if step["kind"] == "sql":
-        params["sql"] = _rename_table(params["sql"], names.get(role, ""), ds.name)
+        params["sql"] = _rename_identifiers(params["sql"], {names[r]: chosen[r].name for r in reads
+                                                            if names.get(r) and names[r] != chosen[r].name})
     columns = sorted({mapping[c] for c in mapping if c in _strings(step["parameters"])
                       or c in _expression_names(step["parameters"], {c})})
     return PlanStep(index=step["index"], kind=step["kind"], role=role, dataset_id=str(ds.id), parameters=params,
-                    columns=columns, description=_describe(step["kind"], params, ds.name), original=step["original"])
+                    columns=columns, description=_describe(step["kind"], params, ds.name), original=step["original"],
+                    roles=reads)
+
+
+def _roles_read(step: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """The step's role, then (for SQL) every other role whose original dataset the query names as a table.
+    Where two joined roles map the same column name differently, the step's own role's mapping is used."""
+    if step["kind"] != "sql":
+        return [step["role"]]
+    named = _expression_names({"sql": step["parameters"].get("sql", "")}, {n for n in names.values() if n})
+    return [step["role"], *(r for r, n in names.items() if r != step["role"] and n in named)]
 
 
 def _rename(value: Any, mapping: dict[str, str]) -> Any:
@@ -295,14 +328,12 @@ def _rename(value: Any, mapping: dict[str, str]) -> Any:
 
 
 def _rename_identifiers(text: str, changed: dict[str, str]) -> str:
-    for old, new in changed.items():
-        text = re.sub(rf'"{re.escape(old)}"|(?<![\w"]){re.escape(old)}(?![\w"])', '"' + new.replace('"', '""') + '"',
-                      text)
-    return text
-
-
-def _rename_table(sql: str, old: str, new: str) -> str:
-    return _rename_identifiers(sql, {old: new}) if old and old != new else sql
+    """Each old name (bare or double-quoted) replaced by its new name, quoted; in one pass, so swaps hold."""
+    if not changed:
+        return text
+    names = "|".join(re.escape(old) for old in sorted(changed, key=len, reverse=True))
+    pattern = rf'"({names})"|(?<![\w"])({names})(?![\w"])'
+    return re.sub(pattern, lambda m: '"' + changed[m.group(1) or m.group(2)].replace('"', '""') + '"', text)
 
 
 def _describe(kind: str, params: dict[str, Any], dataset: str) -> str:

@@ -15,7 +15,7 @@ from core import cleaning, datasets, projects, storage
 from core.errors import Conflict, InvalidInput, NotFound
 from core.projects import archives
 from tests.fakes.openai_server import FakeOpenAI
-from tests.projects_data import build_project, sales_csv
+from tests.projects_data import build_project, build_two_dataset_project, sales_csv, targets_csv
 
 HOSTILE = ['<script>alert("x")</script>', '<img src=x onerror=alert(1)>', "![t](http://evil.example/x.png)"]
 
@@ -198,6 +198,36 @@ def test_plan_names_missing_columns_with_the_closest_names(tmp_path: Path) -> No
         projects.plan_template(t.id, ds.id, {"region": "area", "units": "area"})
     with pytest.raises(InvalidInput, match="Unknown template parameter"):
         projects.plan_template(t.id, ds.id, {"region": "area", "units": "unit_count"}, parameters={"9.x": 1})
+
+
+def test_a_two_role_template_maps_each_role_and_its_join_reads_both_new_tables(tmp_path: Path) -> None:
+    # Given a template from a project that used two datasets, the second joined to the first by a SQL query
+    t = projects.make_template(projects.archive(build_two_dataset_project(tmp_path).id).id)
+    assert [(r["role"], r["dataset_name"]) for r in t.roles] == [("data", "sales"), ("data_2", "goals")]
+    assert t.roles[1]["required"] == [{"name": "region", "type": "text"}, {"name": "goal", "type": "numeric"}]
+    sales = datasets.ingest_file(sales_csv(tmp_path / "n.csv", units="Units"), name="new_sales")
+    goals = datasets.ingest_file(targets_csv(tmp_path / "g.csv", goal="target_units"), name="new_goals")
+    chosen = {"data": str(sales.id), "data_2": str(goals.id)}
+    # The automatic match per role: 'Units' by case; nothing close enough for 'goal', which the plan names
+    assert projects.match_columns(t.id, "data", sales.id) == {"region": "region", "units": "Units"}
+    assert projects.match_columns(t.id, "data_2", goals.id) == {"region": "region", "goal": None}
+    with pytest.raises(InvalidInput, match=r"role 'data_2': missing column\(s\): 'goal' \(numeric\)"):
+        projects.plan_template(t.id, chosen)
+    with pytest.raises(InvalidInput, match=r"needs a dataset for role\(s\) data_2"):
+        projects.plan_template(t.id, sales.id)
+    # When the second role's column is mapped by hand
+    mapping = {"data_2": {"goal": "target_units"}}
+    plan = projects.plan_template(t.id, chosen, mapping)
+    # Then the chart runs on the new goals, and the join reads both new tables with each role's columns
+    assert plan.steps[1].dataset_id == str(goals.id) and plan.steps[1].parameters["spec"]["y"] == "target_units"
+    assert plan.steps[3].roles == ["data", "data_2"]
+    assert 'from "new_sales" s join "new_goals" g' in plan.steps[3].parameters["sql"]
+    assert 'avg(s."Units")' in plan.steps[3].parameters["sql"] and 'max(g."target_units")' in plan.steps[3].parameters["sql"]
+    # And applied with a changed parameter after the template's own datasets are gone, every step runs
+    datasets.delete_dataset(datasets.get_dataset("goals").id)
+    new = projects.apply_template(t.id, chosen, mapping, parameters={"2.alternative": "greater"})
+    assert [r["status"] for r in new.meta["results"]] == ["ok"] * 4, new.meta["results"]
+    assert next(s for s in projects.methodology(new.id) if s.kind == "test").parameters["alternative"] == "greater"
 
 
 def test_apply_replays_into_a_new_project_side_by_side_and_marks_a_failing_step(tmp_path: Path) -> None:
