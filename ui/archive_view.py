@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -80,48 +81,111 @@ def _templates() -> None:
     t = by_id[st.selectbox("Template", list(by_id), key="template-pick", format_func=lambda i: by_id[i].name)]
     if t.description:
         st.caption(escape_markdown(t.description))
-    for role in t.roles:
-        need = ", ".join(f"{c['name']} ({c['type']})" for c in role["required"]) or "none"
-        st.markdown(f"Role **{escape_markdown(role['role'])}** needs: {escape_markdown(need)}")
-    all_ds = datasets.list_datasets()
+    all_ds = {str(d.id): d for d in datasets.list_datasets()}
     if not all_ds:
         st.info("Import a dataset to apply the template to.")
         return
-    ds_by_id = {str(d.id): d for d in all_ds}
-    chosen = st.selectbox("Apply to dataset", list(ds_by_id), key="template-dataset",
-                          format_func=lambda i: ds_by_id[i].name)
-    mapping = _mapping_editor(t, ds_by_id[chosen])
-    with guard():
-        plan = projects.plan_template(t.id, chosen, mapping or None)
-        st.markdown("**Plan**")
-        st.dataframe(pd.DataFrame([{"#": s.index + 1, "step": s.kind, "columns": ", ".join(s.columns),
-                                    "what": s.description} for s in plan.steps]), hide_index=True, key="template-plan")
-        if st.button("Apply as a background job", key="template-apply", type="primary"):
-            job = jobs.submit("projects.apply_template", title=f"Apply {t.name[:200]}", template_id=str(t.id),
-                              dataset_id=chosen, mapping=mapping or None)
-            st.session_state[ProjectKeys.APPLY_JOB] = str(job.id)
-    job_id = st.session_state.get(ProjectKeys.APPLY_JOB)
-    if job_id:
-        job = job_panel(job_id, key="template-apply")
-        if job.status == "succeeded":
-            st.success("Done: the new project holds the results beside the template's.")
-            st.session_state[ProjectKeys.OPEN] = job.result.get("project_id") if job.result else None
-            link("pages/0_Projects.py", "Open the new project", "🗂️")
+    chosen: dict[str, str] = {}
+    for role in t.roles:
+        chosen[role["role"]] = _dataset_picker(t, role, all_ds, taken=set(chosen.values()))
+    mapping = {r["role"]: _mapping_editor(t, r, all_ds[chosen[r["role"]]]) for r in t.roles}
+    _plan_and_apply(t, chosen, mapping, _parameter_inputs(t))
+    _apply_job()
 
 
-def _mapping_editor(t: projects.Template, ds: datasets.Dataset) -> dict[str, str]:
-    """A selectbox per required column, preset to the automatic match; returns the manual overrides."""
-    role = t.roles[0] if t.roles else None
-    if role is None or not role["required"]:
+def _dataset_picker(t: projects.Template, role: dict[str, Any], all_ds: dict[str, datasets.Dataset], *,
+                    taken: set[str]) -> str:
+    """The dataset for one role, labelled with the role and the columns it needs; preset to a dataset holding
+    those column names that no earlier role took."""
+    need = ", ".join(f"{c['name']} ({c['type']})" for c in role["required"]) or "no particular columns"
+    title = "Apply to dataset" if len(t.roles) == 1 else f"Dataset for role **{escape_markdown(role['role'])}**"
+    names = {c["name"] for c in role["required"]}
+    fits = [i for i, d in all_ds.items() if names <= {c["name"] for c in d.schema_}]
+    preset = next((i for i in fits if i not in taken), fits[0] if fits else next(iter(all_ds)))
+    key = "template-dataset" if role is t.roles[0] else f"template-dataset-{role['role']}"
+    return st.selectbox(f"{title} · needs {escape_markdown(need)}", list(all_ds), index=list(all_ds).index(preset),
+                        key=key, format_func=lambda i: all_ds[i].name,
+                        help=escape_markdown(f"In the template this role was the dataset {role['dataset_name']}."))
+
+
+def _mapping_editor(t: projects.Template, role: dict[str, Any], ds: datasets.Dataset) -> dict[str, str]:
+    """A selectbox per required column of a role, preset to the automatic match; returns the manual overrides."""
+    if not role["required"]:
         return {}
+    auto = projects.match_columns(t.id, role["role"], ds.id)
     columns = [c["name"] for c in ds.schema_]
     types = {c["name"]: semantic_type(c["dtype"]) for c in ds.schema_}
+    title = "Column mapping" if len(t.roles) == 1 else f"Column mapping of role {escape_markdown(role['role'])}"
     out: dict[str, str] = {}
-    with st.expander("Column mapping", expanded=False):
+    with st.expander(title, expanded=None in auto.values()):
         for need in role["required"]:
-            options = ["(automatic)", *columns]
-            pick = st.selectbox(f"{need['name']} ({need['type']})", options, key=f"template-map-{t.id}-{need['name']}",
-                                format_func=lambda c: c if c == "(automatic)" else f"{c} ({types[c]})")
-            if pick != "(automatic)":
+            found = auto.get(need["name"])
+            pick = st.selectbox(escape_markdown(f"{need['name']} ({need['type']})"), columns,
+                                index=columns.index(found) if found else None, placeholder="No match: choose a column",
+                                key=f"template-map-{t.id}-{role['role']}-{ds.id}-{need['name']}",
+                                format_func=lambda c: f"{c} ({types[c]})")
+            if pick is not None and pick != found:
                 out[need["name"]] = pick
     return out
+
+
+def _parameter_inputs(t: projects.Template) -> dict[str, Any]:
+    """An input per parameter a user may change, preset to the template's value; returns the changed ones."""
+    if not t.parameters:
+        return {}
+    kinds = {s["index"]: s["kind"] for s in t.steps}
+    changed: dict[str, Any] = {}
+    with st.expander("Parameters", expanded=False):
+        for p in t.parameters:
+            label = escape_markdown(f"Step {p['step'] + 1} ({kinds.get(p['step'], 'step')}): {p['name']}")
+            value = _parameter_input(p["value"], label, key=f"template-param-{t.id}-{p['key']}")
+            if value != p["value"]:
+                changed[p["key"]] = value
+    return changed
+
+
+def _parameter_input(value: Any, label: str, *, key: str) -> Any:
+    if isinstance(value, bool):
+        return st.checkbox(label, value=value, key=key)
+    if isinstance(value, int):
+        return int(st.number_input(label, value=value, step=1, key=key))
+    if isinstance(value, float):
+        return float(st.number_input(label, value=value, key=key))
+    if isinstance(value, str):
+        return st.text_input(label, value=value, key=key)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        text = st.text_input(f"{label} (comma-separated)", value=", ".join(value), key=key)
+        return [v.strip() for v in text.split(",") if v.strip()]
+    st.caption(f"{label}: {escape_markdown(value)} (kept as in the template)")
+    return value
+
+
+def _plan_and_apply(t: projects.Template, chosen: dict[str, str], mapping: dict[str, dict[str, str]],
+                    parameters: dict[str, Any]) -> None:
+    """The plan of the choices (or the reason it cannot run, names shown as typed) and the Apply button.
+    A single-role template passes one dataset and a flat mapping, as the core's simplest call takes them."""
+    single = len(chosen) == 1
+    dataset_arg: str | dict[str, str] = next(iter(chosen.values())) if single else chosen
+    mapping_arg = (next(iter(mapping.values())) if single else {r: m for r, m in mapping.items() if m}) or None
+    with guard(as_text=True):
+        plan = projects.plan_template(t.id, dataset_arg, mapping_arg, parameters=parameters or None)
+        st.markdown("**Plan**")
+        st.dataframe(pd.DataFrame([{"#": s.index + 1, "step": s.kind, "role": ", ".join(s.roles or [s.role]),
+                                    "dataset": ", ".join(plan.dataset_names[r] for r in s.roles or [s.role]),
+                                    "columns": ", ".join(s.columns), "what": s.description} for s in plan.steps]),
+                     hide_index=True, key="template-plan")
+        if st.button("Apply as a background job", key="template-apply", type="primary"):
+            job = jobs.submit("projects.apply_template", title=f"Apply {t.name[:200]}", template_id=str(t.id),
+                              dataset_id=dataset_arg, mapping=mapping_arg, parameters=parameters or None)
+            st.session_state[ProjectKeys.APPLY_JOB] = str(job.id)
+
+
+def _apply_job() -> None:
+    job_id = st.session_state.get(ProjectKeys.APPLY_JOB)
+    if not job_id:
+        return
+    job = job_panel(job_id, key="template-apply")
+    if job.status == "succeeded":
+        st.success("Done: the new project holds the results beside the template's.")
+        st.session_state[ProjectKeys.OPEN] = job.result.get("project_id") if job.result else None
+        link("pages/0_Projects.py", "Open the new project", "🗂️")

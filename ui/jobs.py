@@ -42,7 +42,7 @@ def _live(job_id: str, key: str) -> None:
 
 def _render(job: Job, *, key: str) -> None:
     st.markdown(status_line(job))
-    st.progress(min(max(job.progress, 0.0), 1.0), text=job.message or job.status)
+    st.progress(min(max(job.progress, 0.0), 1.0), text=escape_markdown(job.message or job.status))
     if job.status == JobStatus.failed and job.error:
         st.error(sanitize_reply(job.error))
     with guard():

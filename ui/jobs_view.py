@@ -41,7 +41,7 @@ def _card(job: Job) -> None:
                     f"took {format_duration(job.duration_s)} · attempts {job.attempts}")
         if job.params.get("schedule_id"):
             st.caption("⏰ Started by a schedule (see the Schedules page for its history)")
-        st.progress(min(max(job.progress, 0.0), 1.0), text=job.message or job.status)
+        st.progress(min(max(job.progress, 0.0), 1.0), text=escape_markdown(job.message or job.status))
         if job.error:
             st.error(sanitize_reply(job.error))
         figure = job_figure(job)
