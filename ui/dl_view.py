@@ -18,6 +18,7 @@ from core.dl.spec import ARCHITECTURES, TASKS
 from core.errors import InvalidInput, WorkbenchError
 from core.models.ml import MLModel
 from ui.errors import guard, show_error
+from ui.evaluation import evaluation_view
 from ui.job_charts import job_figure
 from ui.jobs import job_panel
 from ui.picker import pick_dataset
@@ -173,7 +174,7 @@ def _open(model_id: str) -> None:
 # ---- one stored network -----------------------------------------------------------------------------
 
 def model_detail(model: MLModel) -> None:
-    """Metrics, history, leaderboard, task extras, download and delete of a network."""
+    """Metrics, history, leaderboard, test-split evaluation figures, task extras, download and delete of a network."""
     test = {k: v for k, v in model.metrics.get("test", {}).items() if isinstance(v, int | float)}
     cols = st.columns(max(min(len(test), 6), 1))
     for col, (name, value) in zip(cols, list(test.items())[:6], strict=False):
@@ -192,6 +193,8 @@ def model_detail(model: MLModel) -> None:
         if len(board) > 1:
             st.markdown("**Leaderboard** (deep and classical models of this dataset and target, same hold-out split)")
             st.dataframe(pd.DataFrame(board).drop(columns=["model_id"]), hide_index=True, key="dl-board")
+    with guard():  # a deleted dataset says so here; the extras and actions below stay reachable
+        evaluation_view(model)
     with guard():
         _extras(model)
     with st.expander("Spec, preprocessing and versions"):

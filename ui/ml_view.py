@@ -19,6 +19,7 @@ from core.ml.metrics import HIGHER_IS_BETTER
 from core.models.ml import MLModel
 from ui import dl_view
 from ui.errors import guard, show_error
+from ui.evaluation import evaluation_view
 from ui.jobs import job_panel
 from ui.ml_explain import explain_prediction, shap_summary
 from ui.picker import pick_dataset
@@ -248,21 +249,6 @@ def model_detail(model: MLModel) -> None:
         st.json({"params": model.params, "features": model.feature_schema.get("columns"),
                  "dropped": model.feature_schema.get("dropped"), "libraries": model.library_versions})
     _model_actions(model)
-
-
-def evaluation_view(model: MLModel) -> None:
-    evaluation = _evaluation(str(model.id))
-    for note in evaluation.notes:
-        st.caption(f"ℹ️ {sanitize_reply(note)}")
-    names = list(evaluation.figures)
-    for i in range(0, len(names), 2):
-        for col, name in zip(st.columns(2), names[i:i + 2], strict=False):
-            col.plotly_chart(evaluation.figures[name], width="stretch", key=f"ml-fig-{name}")
-
-
-@st.cache_data(show_spinner="Evaluating on the test split…", max_entries=20)
-def _evaluation(model_id: str) -> ml.Evaluation:
-    return ml.evaluate(model_id)
 
 
 def _model_actions(model: MLModel) -> None:

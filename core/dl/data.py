@@ -88,7 +88,8 @@ def prepare(frame: pd.DataFrame, spec: TrainSpec, target: str | None, dataset_id
                ANOMALY: _unsupervised, GENERATIVE: _unsupervised}[spec.task]
     prepared = builder(frame, spec, target)
     prepared.schema.update({"task": spec.task, "target": target, "seed": spec.seed,
-                            "test_size": spec.options.test_size, "dataset_id": dataset_id})
+                            "test_size": spec.options.test_size, "dataset_id": dataset_id,
+                            "threshold_quantile": spec.options.threshold_quantile})
     _check_batch(prepared, spec)
     return prepared
 

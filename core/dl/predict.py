@@ -24,10 +24,11 @@ from core.models.dataset import Dataset
 MAX_GENERATED = 1_000_000
 
 
-def _deep(model_id: uuid.UUID | str) -> Any:
+def _deep(model_id: uuid.UUID | str, *, instead: str = "core.ml.predict") -> Any:
+    """The network's model row; NotFound for an unknown id, ModelError for a classical model (use `instead`)."""
     model = artifacts.get_model(model_id)
     if not is_deep(model):
-        raise ModelError(f"Model {model.name!r} is a classical model.", hint="Use core.ml.predict for it.")
+        raise ModelError(f"Model {model.name!r} is a classical model, not a network.", hint=f"Use {instead} for it.")
     return model
 
 

@@ -84,7 +84,6 @@ def train(dataset_id: uuid.UUID | str, *, architecture: str, framework: str = "p
                      batch_size=batch_size, learning_rate=learning_rate, seed=seed, options=opts)
     check_fit(spec.architecture, spec.task)
     prepared = prepare(frame, spec, target, str(ds.id))
-    prepared.schema["threshold_quantile"] = spec.options.threshold_quantile
     engine = backend(spec.framework)
     progress(0.02, f"Building a {spec.architecture} network with {spec.framework}", None)
     net = engine.build(spec, prepared.net_input())
@@ -116,12 +115,19 @@ def _score(engine: ModuleType, net: Any, spec: TrainSpec, p: Prepared, frame: An
         extra["fidelity"] = report
         return {"mean_column_distance": report["mean_column_distance"],
                 "correlation_difference": report["correlation_difference"]}, extra
+    raw, train_errors = held_out_outputs(engine, net, spec.task, p)
+    if train_errors is not None:
+        extra["threshold"] = float(np.quantile(train_errors, spec.options.threshold_quantile))
+    return scoring.test_scores(spec.task, p, raw, train_errors), extra
+
+
+def held_out_outputs(engine: ModuleType, net: Any, task: str, p: Prepared) -> tuple[np.ndarray, np.ndarray | None]:
+    """The network's raw outputs on the test split and, for an autoencoder, its training reconstruction errors
+    (what the anomaly threshold is a quantile of)."""
     raw = engine.predict(net, p.x_test)
-    train_raw = None
-    if spec.task == ANOMALY:
-        train_raw = scoring.reconstruction_error(p.x_train, engine.predict(net, p.x_train))
-        extra["threshold"] = float(np.quantile(train_raw, spec.options.threshold_quantile))
-    return scoring.test_scores(spec.task, p, raw, train_raw), extra
+    if task != ANOMALY:
+        return raw, None
+    return raw, scoring.reconstruction_error(p.x_train, engine.predict(net, p.x_train))
 
 
 def library_versions(engine: ModuleType) -> dict[str, str]:

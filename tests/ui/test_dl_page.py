@@ -1,16 +1,17 @@
 """AppTest: the Models page's deep-learning section offers fitting architectures, trains a network as a job with a
-loss curve, opens it beside the classical models and predicts with it."""
+loss curve, opens it beside the classical models with its test-split evaluation, and predicts with it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
 from streamlit.testing.v1 import AppTest
 
 import jobs
-from core import ml
-from tests.unit.test_dl_train import pixels, store, table
+from core import datasets, dl, ml
+from tests.unit.test_dl_train import TINY, pixels, store, table
 from ui.ml_view import MLKeys
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,3 +83,35 @@ def test_an_unknown_custom_layer_fails_the_job_with_the_reason_and_stores_nothin
     job = jobs.list_jobs()[0]
     assert job.status == "failed" and "unknown layer type" in job.error
     assert not ml.list_models()
+
+
+def open_network(model_id: str) -> AppTest:
+    at = page()
+    at.session_state[MLKeys.SECTION] = "Models"
+    at.session_state[MLKeys.MODEL] = model_id
+    return at.run()
+
+
+def test_a_trained_network_shows_its_confusion_matrix_roc_and_pr_curves() -> None:
+    # Given a small trained classifier network
+    ds = store(table(), "rows")
+    run = dl.train(ds, architecture="mlp", target="label", epochs=2, batch_size=16, options=TINY)
+    # When its page is opened
+    at = open_network(run.model_id)
+    # Then the evaluation on its test split is drawn beside the loss history
+    assert not at.exception, at.exception
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert {"Loss per epoch", "Confusion matrix (test split)", "ROC curve (one-vs-rest)",
+            "Precision-recall curve"} <= set(titles), titles
+    assert any("test split rebuilt" in c.value for c in at.caption)
+
+
+def test_a_network_whose_dataset_was_deleted_says_so_and_keeps_its_metrics() -> None:
+    ds = store(table(), "gone")
+    run = dl.train(ds, architecture="mlp", target="label", epochs=1, batch_size=16, options=TINY)
+    datasets.delete_dataset(ds)
+    at = open_network(run.model_id)
+    assert not at.exception, at.exception
+    assert any("has been deleted; evaluation needs it" in e.value for e in at.error)
+    assert "accuracy" in {m.label for m in at.metric}
+    assert [b for b in at.button if b.key == "dl-delete"]  # the model can still be deleted

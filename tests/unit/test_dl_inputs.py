@@ -205,6 +205,10 @@ def test_image_zip_becomes_rows_and_skips_what_is_not_an_image() -> None:
     run = dl.train(ds.id, architecture="cnn", epochs=2, batch_size=8, options={**TINY, "image_size": 6})
     assert run.task == "image_classification" and any("resized" in n for n in run.notes)
     assert set(dl.predict(run.model_id, frame.head(4))["prediction"]) <= {"light", "dark"}
+    # and its evaluation reloads the same image files for the same test split
+    evaluation = dl.evaluate(run.model_id)
+    assert evaluation.metrics["log_loss"] == pytest.approx(run.metrics["log_loss"], rel=1e-5)
+    assert "Confusion matrix" in evaluation.figures
 
 
 @pytest.mark.parametrize(("files", "words"), [
