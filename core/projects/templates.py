@@ -427,10 +427,15 @@ def _test(step: PlanStep) -> dict[str, Any]:
     from core import datasets, stats
     from core.projects.methodology import _tests
 
-    cols = [v for v in step.parameters.get("params", {}).values() if isinstance(v, str)]
+    # The Analyze page stores every parameter (alternative, success level, mu...) beside the columns: read
+    # only the strings that name a column, and let the template's own alternative (a parameter the user may
+    # change) win over the stored one
+    params = {**step.parameters.get("params", {})}
+    params["alternative"] = step.parameters.get("alternative", params.get("alternative", "two-sided"))
+    names = {c["name"] for c in datasets.get_dataset(step.dataset_id).schema_}
+    cols = [v for v in params.values() if isinstance(v, str) and v in names]
     frame = datasets.load_frame(step.dataset_id, columns=list(dict.fromkeys(cols)) or None)
-    res = stats.run_test(step.parameters["test"], frame, alternative=step.parameters.get("alternative", "two-sided"),
-                         **step.parameters.get("params", {}))
+    res = stats.run_test(step.parameters["test"], frame, **params)
     row = stats.save_result(res, dataset_id=step.dataset_id)
     with session() as s:
         shown = _tests(s, [row.id])[0]

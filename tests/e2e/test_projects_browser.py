@@ -1,9 +1,9 @@
 """Browser: a project from creation to a template re-run, and its notebook and report downloaded.
 
-The import goes through the Datasets page while the project is current in the sidebar (so it joins
-the project by the page's picker); the cleaning step, chart and test are made through `core` against
-the app's own database (their pages have their own browser tests); the finding, archive, template,
-re-run on a second dataset and the downloads go through the Projects and Archive pages.
+Every step goes through the pages, as an analyst makes it, while the project is current in the sidebar:
+import and a cleaning step on the Datasets page, a chart saved on Visualize, a Welch t-test saved on Analyze,
+a decision tree trained on Models, a finding, the archive, the template, its re-run on a second dataset and
+the downloads on the Projects and Archive pages. `core` is read only to check what was stored.
 """
 
 from __future__ import annotations
@@ -29,17 +29,44 @@ def _use_app_database(app, monkeypatch: pytest.MonkeyPatch) -> None:
     reset_engines()
 
 
-def _analyse(project_name: str) -> None:
-    from core import charts, cleaning, datasets, projects, stats
+def _choose(page, label: str, option: str | re.Pattern) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label`."""
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    page.get_by_role("option", name=option).first.click()
+    wait_for_app(page)
 
-    p = projects.get_project(project_name)
-    ds = datasets.get_dataset("s")
-    assert projects.item_ids(p.id, "dataset") == {ds.id}  # the browser import joined the current project
-    with projects.use(p.id):
-        ds = cleaning.apply_step(ds.id, {"op": "fill", "column": "units", "method": "median"})
-        charts.save_chart(charts.make_chart("bar", ds.id, x="region", y="units"))
-        stats.save_result(stats.run_test("ttest_ind", datasets.load_frame(ds.id), value="units", group="region"),
-                          dataset_id=ds.id)
+
+def _analyse_in_the_pages(page) -> None:
+    """A derived column on Datasets, a chart saved on Visualize, a t-test saved on Analyze, a model on Models."""
+    _go(page, "Datasets")
+    page.get_by_role("tab", name="Clean & versions").click()
+    _choose(page, "Step", "New column from an expression")
+    page.get_by_label("New column", exact=True).fill("double_units")
+    page.get_by_label("Expression (DuckDB)").fill("units * 2")
+    page.get_by_label("Expression (DuckDB)").press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Apply step (new version)").click()
+    page.get_by_text("version 2", exact=False).first.wait_for()
+    _go(page, "Visualize")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Save to gallery").click()
+    wait_for_app(page)
+    _go(page, "Analyze")
+    _choose(page, "Test", re.compile(r"\(ttest_ind\)"))
+    page.get_by_role("button", name="Run test").click()
+    page.get_by_text("Welch Two Sample t-test").first.wait_for()
+    page.get_by_role("button", name="Save result").click()
+    wait_for_app(page)
+    _go(page, "Models")
+    _choose(page, "Target (what to predict)", re.compile("^price$"))
+    models = page.get_by_role("combobox", name=re.compile("Models"))  # the list is virtual: type to find one
+    models.click()
+    models.fill("Decision")
+    page.get_by_role("option", name="Decision tree", exact=True).click()
+    page.keyboard.press("Escape")
+    page.get_by_label("CV folds").fill("2")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_role("button", name="Open the best model").wait_for(timeout=120_000)
 
 
 def _go(page, name: str) -> None:
@@ -69,8 +96,14 @@ def test_project_archive_template_and_downloads(app, page, tmp_path: Path, monke
     # When data is imported on the Datasets page (opened from the navigation: the same session), then cleaned,
     # charted and tested
     _upload(page, sales_csv(tmp_path / "s.csv"))
+    _analyse_in_the_pages(page)
     _use_app_database(app, monkeypatch)
-    _analyse("Churn <b>study</b>")
+    from core import datasets, projects
+
+    p = projects.get_project("Churn <b>study</b>")
+    assert {kind: len(projects.item_ids(p.id, kind)) for kind in ("dataset", "chart", "test", "run", "model")} == {
+        "dataset": 1, "chart": 1, "test": 1, "run": 1, "model": 1}, "every item made in the pages joined the project"
+    assert datasets.get_dataset("s").version == 2
     # And a finding is added, then the project archived
     _go(page, "Projects")
     page.get_by_role("tab", name="Notes").click()
@@ -96,7 +129,7 @@ def test_project_archive_template_and_downloads(app, page, tmp_path: Path, monke
     _upload(page, sales_csv(tmp_path / "n.csv", units="Units"), first=False)
     _go(page, "Archive")
     page.get_by_role("button", name="Make a template").click()
-    page.get_by_text(re.compile("Template .* made with 3 step")).wait_for()
+    page.get_by_text(re.compile("Template .* made with 4 step")).wait_for()
     page.get_by_role("tab", name="Templates").click()
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Apply to dataset").click()
     page.get_by_role("option", name="n").click()
@@ -105,7 +138,5 @@ def test_project_archive_template_and_downloads(app, page, tmp_path: Path, monke
     page.get_by_role("button", name="Apply as a background job").click()
     page.get_by_text("Done: the new project holds the results").wait_for(timeout=120_000)
     # Then the new project shows each result beside the template's
-    from core import projects
-
     new = next(p for p in projects.list_projects() if p.meta.get("results"))
-    assert [r["status"] for r in new.meta["results"]] == ["ok", "ok", "ok"]
+    assert [r["status"] for r in new.meta["results"]] == ["ok", "ok", "ok", "ok"], [(r["kind"], r.get("error") or r.get("message")) for r in new.meta["results"]]

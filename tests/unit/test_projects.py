@@ -244,6 +244,29 @@ def test_apply_replays_into_a_new_project_side_by_side_and_marks_a_failing_step(
     assert {s.kind for s in projects.methodology(new.id)} == {"import", "chart", "test", "sql"}
 
 
+@pytest.mark.parametrize(("test", "params"), [
+    ("ttest_ind", {"value": "units", "group": "region", "alternative": "two-sided", "mu": 0.0}),
+    ("proportions", {"value": "region", "group": "region", "success": "north", "alternative": "greater"}),
+])
+def test_a_test_saved_with_every_parameter_replays_on_renamed_columns(tmp_path: Path, test: str,
+                                                                      params: dict) -> None:
+    # Given a test saved as the Analyze page saves it: the alternative, a success level and mu beside the columns
+    from core import stats
+
+    p = projects.create("Page-made test")
+    with projects.use(p.id):
+        ds = datasets.ingest_file(sales_csv(tmp_path / "s.csv"), name="sales")
+        stats.save_result(stats.run_test(test, datasets.load_frame(ds.id), **params), dataset_id=ds.id)
+    t = projects.make_template(projects.archive(p.id).id, name="Page template")
+    # When it is applied to a dataset whose columns are named differently, with the alternative changed
+    other = datasets.ingest_file(sales_csv(tmp_path / "n.csv", units="Units"), name="renamed")
+    new = projects.apply_template(t.id, other.id, parameters={"0.alternative": "less"})
+    # Then the test runs on the renamed columns (a level or an alternative is not read as a column)
+    assert [(r["status"], r.get("error")) for r in new.meta["results"]] == [("ok", None)]
+    saved = stats.list_results(dataset_id=other.id)
+    assert len(saved) == 1 and saved[0].result["alternative"] == "less"
+
+
 def test_apply_template_job_runs_in_the_background_and_items_join_the_new_project(tmp_path: Path) -> None:
     t = _template(tmp_path)
     ds = datasets.ingest_file(sales_csv(tmp_path / "n.csv"), name="new_sales")
