@@ -163,7 +163,7 @@ class Zygote:
         if differ:
             raise ValueError(f"read when a process starts, these must be the zygote's: {differ}")
         self._runs += 1
-        out, err = (Path(cwd) / f".zygote-{os.getpid()}-{self._runs}.{n}" for n in ("out", "err"))
+        out, err = (self._folder / f"run-{self._runs}.{n}" for n in ("out", "err"))  # not in the child's folder
         request = {"argv": list(argv), "cwd": str(cwd), "env": dict(env),
                    "cap": cap_bytes, "out": str(out), "err": str(err)}
         started = time.monotonic()
