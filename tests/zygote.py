@@ -9,16 +9,20 @@ folder, argv (`-c CODE ...`, `-m MODULE ...` or `SCRIPT ...`), stdin from /dev/n
 status, stdout and stderr come back in a CompletedProcess (TimeoutExpired past `timeout`).
 
 What differs from a fresh interpreter, and why it does not matter to what the tests measure:
-- the `preload` modules are already imported: their memory counts against the child's RLIMIT_AS
-  exactly as if the child had imported them, and VmHWM starts from the child's resident size at
-  fork (its own peak from then on, not the zygote's);
+- the `preload` modules are already imported (preload only what the child imports anyway): their
+  mappings count against the child's RLIMIT_AS as if it had imported them (VmSize at start: 532 MB
+  forked, 531.6 MB fresh, for core.datasets); VmHWM starts at the child's resident size at fork,
+  which is lower than a fresh child's after its imports (126 MB against 188 MB): peaks read in the
+  child are its own from fork on, not the zygote's;
 - variables read once when the interpreter or a library starts (PYTHONPATH, MALLOC_ARENA_MAX,
   OPENBLAS_*, ARROW_*, ...) come from the zygote's `env`: `run` refuses an `env` that differs from
   it in any of those; the child's os.environ is the run's `env` (DATA_DIR and the other settings,
   which `core.config.get_settings` re-reads in the child);
-- threads do not survive fork: the zygote imports nothing that starts a thread holding a lock the
-  child needs (OpenBLAS stops its workers before fork, jemalloc resets its background thread in the
-  child); `threads()` says how many the zygote runs, and it must be single-threaded apart from those.
+- threads do not survive fork. The preloads start two: OpenBLAS's worker (numpy; OpenBLAS stops it
+  before fork and starts it again when next needed) and pyarrow's jemalloc background purger (jemalloc
+  resets it in the child, which then purges on its own allocations). The child starts with one thread
+  (tests/unit/test_zygote.py); `Zygote.threads` lists the zygote's by name. DuckDB databases, SQL
+  engines and settings are all opened on first use, so the zygote holds none of them at fork.
 """
 
 from __future__ import annotations
