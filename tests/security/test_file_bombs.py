@@ -3,7 +3,8 @@ with a memory cap (RLIMIT_AS), so a regression fails the test instead of taking 
 
 Every payload must end in a clear WorkbenchError and leave no dataset and no file behind. A fuzz test
 mutates real files of every format with a fixed seed and checks that every failure is a WorkbenchError.
-Run as a script (`python test_file_bombs.py <file> <name>` or `... --fuzz <folder>`), this file is the child.
+Run as a script (`python test_file_bombs.py <file> <name>` or `... --fuzz <folder>`), this file is the child;
+each child is forked from a zygote that has imported the app once (tests/zygote.py), one child per file.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import io
 import json
 import os
 import random
-import resource
-import subprocess
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.zygote import Zygote
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMORY_CAP = 1536 * 1024 * 1024  # the child may use 1.5 GB of address space; each bomb needs several GB unguarded
@@ -68,15 +69,23 @@ FUZZ_CAP = 3 * 1024 * 1024 * 1024  # the fuzz child reads 540 small files throug
 # of address space) and DuckDB (delimited text; ~0.6 GB reserved at start): address space, not memory in use
 
 
-def _run_child(args: list[str], tmp_path: Path, cap_bytes: int = MEMORY_CAP) -> dict:
-    env = {**os.environ, **CHILD_ENV, "DATA_DIR": str(tmp_path / "child-data"), "DATABASE_URL": "",
-           "PYTHONPATH": str(ROOT)}
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, **CHILD_ENV, "DATA_DIR": str(tmp_path / "child-data"), "DATABASE_URL": "",
+            "PYTHONPATH": str(ROOT)}
 
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (cap_bytes, cap_bytes))
 
-    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, preexec_fn=cap, timeout=240)
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
+    """Forks the children with what every child imports whatever its file (the readers load their own)."""
+    folder = tmp_path_factory.mktemp("zygote")
+    started = Zygote(["pytest", "core.datasets", "core.storage", "core.errors", "core.readers"], env=_env(folder),
+                     cwd=folder)
+    yield started
+    started.close()
+
+
+def _run_child(args: list[str], tmp_path: Path, zygote: Zygote, cap_bytes: int = MEMORY_CAP) -> dict:
+    done = zygote.run([__file__, *args], cwd=tmp_path, env=_env(tmp_path), cap_bytes=cap_bytes, timeout=240)
     assert done.returncode == 0, f"the child died (rc {done.returncode}): {done.stderr[-1500:]}"
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -348,12 +357,12 @@ BOMBS = [
 
 @pytest.mark.parametrize(("make", "filename", "words"), BOMBS, ids=[b[1] for b in BOMBS])
 def test_memory_bombs_are_refused_within_a_memory_cap(tmp_path: Path, make: Callable[[], bytes], filename: str,
-                                                      words: str) -> None:
+                                                      words: str, zygote: Zygote) -> None:
     # Given a small file that would take gigabytes once read
     path = tmp_path / filename
     path.write_bytes(make())
     # When a child process capped at 1.5 GB imports it
-    outcome = _run_child([str(path), filename], tmp_path)
+    outcome = _run_child([str(path), filename], tmp_path, zygote)
     # Then it fails with a clear WorkbenchError (not MemoryError, RecursionError, ArrowInvalid) and leaves nothing
     assert outcome["workbench"], outcome
     assert words in outcome["message"], outcome["message"]
@@ -397,7 +406,7 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(out)
 
 
-def test_fuzzed_files_of_every_format_fail_only_with_workbench_errors(tmp_path: Path) -> None:
+def test_fuzzed_files_of_every_format_fail_only_with_workbench_errors(tmp_path: Path, zygote: Zygote) -> None:
     # Given 60 mutations (fixed seed) of each of nine small real files
     rng = random.Random(20261201)
     folder = tmp_path / "fuzz"
@@ -406,7 +415,7 @@ def test_fuzzed_files_of_every_format_fail_only_with_workbench_errors(tmp_path: 
         for i in range(60):
             (folder / f"{ext}{i:03d}-sample.{ext}").write_bytes(_mutate(data, rng))
     # When each is read in a child with capped address space
-    outcome = _run_child(["--fuzz", str(folder)], tmp_path, FUZZ_CAP)
+    outcome = _run_child(["--fuzz", str(folder)], tmp_path, zygote, FUZZ_CAP)
     # Then every one either reads or fails with a WorkbenchError (no raw ArrowInvalid, KeyError, zlib.error...)
     assert outcome["tried"] == 540
     assert outcome["raw"] == []

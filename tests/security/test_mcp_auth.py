@@ -1,5 +1,6 @@
 """MCP over HTTP: a bearer token for any bind off loopback, checked on every request; DNS-rebinding protection on
-whatever the bind. A real `python -m agents.mcp_server --http` subprocess, the SDK's own client and raw HTTP."""
+whatever the bind. A real `python -m agents.mcp_server --http` subprocess, the SDK's own client and raw HTTP; the
+refusals to start run `-m agents.mcp_server` in processes forked from a zygote that imported the server once."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+
+from tests.zygote import Zygote
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret-token-0123456789abcdef"
@@ -111,12 +114,21 @@ def test_the_right_token_lists_and_calls_tools(server: int) -> None:
     assert not result.is_error and "n\n42" in result.content[0].text
 
 
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
+    """Forks `python -m agents.mcp_server` runs with the server's imports done once (seconds in a fresh interpreter)."""
+    folder = tmp_path_factory.mktemp("mcp-zygote")
+    started = Zygote(["agents.mcp_server"], env=_env(folder / "data"), cwd=folder)
+    yield started
+    started.close()
+
+
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "10.0.0.5", "example.org"])
-def test_a_non_loopback_bind_without_a_token_refuses_to_start(tmp_path: Path, host: str) -> None:
-    # Given no MCP_TOKEN; When the server is asked to listen off loopback
+def test_a_non_loopback_bind_without_a_token_refuses_to_start(tmp_path: Path, host: str, zygote: Zygote) -> None:
+    # Given no MCP_TOKEN; When the server is asked to listen off loopback (a process of its own, as `python -m`)
     port = _free_port()
-    out = subprocess.run([sys.executable, "-m", "agents.mcp_server", "--http", "--host", host, "--port", str(port)],
-                         env=_env(tmp_path / "data"), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    out = zygote.run(["-m", "agents.mcp_server", "--http", "--host", host, "--port", str(port)],
+                     env=_env(tmp_path / "data"), cwd=tmp_path, timeout=120)
     # Then it exits with a clear message naming the fix, and nothing listens on the port
     assert out.returncode == 2, out.stderr
     assert "needs a token" in out.stderr and "MCP_TOKEN" in out.stderr

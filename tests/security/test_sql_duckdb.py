@@ -2,8 +2,9 @@
 
 Memory bombs run in a child process whose address space is capped (RLIMIT_AS), so a regression fails
 the test instead of taking the machine down: each must fail quickly with a clear InvalidSql /
-InvalidInput naming the limit, and the same process must then still answer a normal query. The other
-payloads (catalog views behind a CTE, paths in errors, credentials in the history) run in process.
+InvalidInput naming the limit, and the same process must then still answer a normal query. Each payload
+gets a process of its own, forked from a zygote that has imported the app once (tests/zygote.py). The
+other payloads (catalog views behind a CTE, paths in errors, credentials in the history) run in process.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from core import datasets, sql, storage
 from core.errors import ConnectionFailed, InvalidSql
+from tests.zygote import Zygote
 
 ROOT = Path(__file__).resolve().parents[2]
 CAP_BYTES = 4 << 30  # the bombs need 16 GB and more; the app with DuckDB needs well under this
@@ -127,13 +128,25 @@ EXPRESSION_BOMBS = [
 ]
 
 
-def _child(mode: str, payload: str, tmp_path: Path) -> dict:
-    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "", "REDIS_URL": "",
-           "DUCKDB_MEMORY_LIMIT": "500MB", "DUCKDB_THREADS": "2", "SQL_TIMEOUT_S": "10", "MALLOC_ARENA_MAX": "2",
-           "PYTHONPATH": str(ROOT)}
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "", "REDIS_URL": "",
+            "DUCKDB_MEMORY_LIMIT": "500MB", "DUCKDB_THREADS": "2", "SQL_TIMEOUT_S": "10", "MALLOC_ARENA_MAX": "2",
+            "PYTHONPATH": str(ROOT)}
+
+
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
+    """Forks the children: CHILD's imports are done once (a fresh interpreter takes seconds for them)."""
+    folder = tmp_path_factory.mktemp("zygote")
+    started = Zygote(["core.cleaning", "core.datasets", "core.sql", "core.errors", "pyarrow"], env=_env(folder),
+                     cwd=folder)
+    yield started
+    started.close()
+
+
+def _child(mode: str, payload: str, tmp_path: Path, zygote: Zygote) -> dict:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", CHILD, mode, payload, str(CAP_BYTES)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = zygote.run(["-c", CHILD, mode, payload, str(CAP_BYTES)], cwd=tmp_path, env=_env(tmp_path), timeout=120)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert done.returncode == 0 and lines, f"the child died (rc {done.returncode}): {done.stderr[-600:]}"
     result = json.loads(lines[-1][len("RESULT "):])
@@ -142,39 +155,40 @@ def _child(mode: str, payload: str, tmp_path: Path) -> dict:
 
 
 @pytest.mark.parametrize("payload", SQL_BOMBS)
-def test_sql_memory_bombs_are_refused_before_they_run(payload: str, tmp_path: Path) -> None:
-    out = _child("sql", payload, tmp_path)
+def test_sql_memory_bombs_are_refused_before_they_run(payload: str, tmp_path: Path, zygote: Zygote) -> None:
+    out = _child("sql", payload, tmp_path, zygote)
     assert out["error"] == "Refused" and "refused" in out["message"] and out["hint"], out
     assert out["seconds"] < 5 and out["peak_mb"] < PEAK_MB, out
     assert out["after"] == 3000  # the same process answers the next query
 
 
 @pytest.mark.parametrize("payload", CARRIED_BOMBS)
-def test_sql_carried_by_table_functions_is_refused_before_it_runs(payload: str, tmp_path: Path) -> None:
-    out = _child("sql", payload, tmp_path)
+def test_sql_carried_by_table_functions_is_refused_before_it_runs(payload: str, tmp_path: Path, zygote: Zygote) -> None:
+    out = _child("sql", payload, tmp_path, zygote)
     assert out["error"] == "Refused" and "is not allowed" in out["message"] and out["hint"], out
     assert out["seconds"] < 5 and out["peak_mb"] < PEAK_MB and out["after"] == 3000, out
 
 
 @pytest.mark.parametrize("payload", RESULT_BOMBS)
-def test_results_larger_than_the_limit_stop_while_fetched(payload: str, tmp_path: Path) -> None:
-    out = _child("sql", payload, tmp_path)
+def test_results_larger_than_the_limit_stop_while_fetched(payload: str, tmp_path: Path, zygote: Zygote) -> None:
+    out = _child("sql", payload, tmp_path, zygote)
     assert out["error"] == "InvalidSql" and out["hint"], out
     assert re.search(r"result is larger than 256 MB|more memory than the limit", out["message"]), out
     assert out["seconds"] < 15 and out["peak_mb"] < RESULT_PEAK_MB and out["after"] == 3000, out
 
 
 @pytest.mark.parametrize("payload", RUNTIME_BOMBS)
-def test_runtime_bombs_stop_at_the_memory_or_time_limit(payload: str, tmp_path: Path) -> None:
-    out = _child("sql", payload, tmp_path)
+def test_runtime_bombs_stop_at_the_memory_or_time_limit(payload: str, tmp_path: Path, zygote: Zygote) -> None:
+    out = _child("sql", payload, tmp_path, zygote)
     assert out["error"] == "InvalidSql" and re.search(r"more memory than the limit|stopped after", out["message"]), out
     assert out["seconds"] < 15 and out["peak_mb"] < PEAK_MB, out
     assert out["after"] == 3000
 
 
 @pytest.mark.parametrize(("mode", "payload"), EXPRESSION_BOMBS)
-def test_filter_and_derived_column_bombs_are_refused(mode: str, payload: str, tmp_path: Path) -> None:
-    out = _child(mode, payload, tmp_path)
+def test_filter_and_derived_column_bombs_are_refused(mode: str, payload: str, tmp_path: Path,
+                                                     zygote: Zygote) -> None:
+    out = _child(mode, payload, tmp_path, zygote)
     assert out["error"] == "InvalidInput" and "limit" in (out["message"] + out["hint"]).lower(), out
     assert out["seconds"] < 5 and out["after"] == 3000 and out["peak_mb"] < PEAK_MB, out
 

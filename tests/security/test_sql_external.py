@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from core import connections, datasets, sql
 from core.errors import InvalidSql, WorkbenchError
 from core.sql import external
 from tests.conftest import _unavailable, scratch_pg_database
+from tests.zygote import Zygote
 
 # the MariaDB fixture drops and refills one `items` table: its tests stay on one pytest-xdist worker
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("mariadb-items")]
@@ -234,14 +233,25 @@ RESULT_BOMBS = [
 ]
 
 
+def _child_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "", "REDIS_URL": "",
+            "SQL_TIMEOUT_S": "20", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
+    """Forks RESULT_CHILD once per payload, its imports done once (a fresh interpreter takes seconds for them)."""
+    folder = tmp_path_factory.mktemp("zygote")
+    started = Zygote(["core.sql", "core.errors"], env=_child_env(folder), cwd=folder)
+    yield started
+    started.close()
+
+
 @pytest.mark.parametrize(("source_name", "payload"), RESULT_BOMBS)
 def test_results_larger_than_the_limit_stop_while_fetched(request: pytest.FixtureRequest, source_name: str,
-                                                          payload: str, tmp_path: Path) -> None:
+                                                          payload: str, tmp_path: Path, zygote: Zygote) -> None:
     source: Source = request.getfixturevalue(source_name)
-    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "", "REDIS_URL": "",
-           "SQL_TIMEOUT_S": "20", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    done = subprocess.run([sys.executable, "-c", RESULT_CHILD, payload, source.url], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = zygote.run(["-c", RESULT_CHILD, payload, source.url], cwd=tmp_path, env=_child_env(tmp_path), timeout=120)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert done.returncode == 0 and lines, f"the child died (rc {done.returncode}): {done.stderr[-600:]}"
     out = json.loads(lines[-1][len("RESULT "):])

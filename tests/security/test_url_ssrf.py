@@ -3,14 +3,19 @@ reserved and unspecified addresses in every spelling, behind redirects, and thro
 
 A real HTTP server on 127.0.0.1 plays the internal service and records every request it gets; each
 payload must be refused with a clear message, leave no dataset and no temporary file, and never reach it.
+Decompression bombs are imported in a memory-capped child process, one per payload, forked from a zygote
+that has imported the app once (tests/zygote.py).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -19,6 +24,9 @@ from core import datasets, storage
 from core.config import reload_settings
 from core.datasets import download
 from core.errors import ConnectionFailed, InvalidInput
+from tests.zygote import Zygote
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SECRET = b"secret,value\ninternal,42\n"
 
@@ -261,36 +269,36 @@ def _serve(body: bytes, encodings: list[str]) -> tuple[ThreadingHTTPServer, int]
     return server, server.server_address[1]
 
 
-def _import_in_capped_child(url: str, tmp_path: object) -> dict:
-    import json
-    import os
-    import resource
-    import subprocess
-    import sys
-    from pathlib import Path
+def _child_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "MAX_UPLOAD_MB": "40", "URL_ALLOWED_HOSTS": "127.0.0.1", "URL_TIMEOUT_S": "60",
+            "DATA_DIR": str(tmp_path / "child-data"), "DATABASE_URL": "", "PYTHONPATH": str(ROOT)}
 
-    env = {**os.environ, "MAX_UPLOAD_MB": "40", "URL_ALLOWED_HOSTS": "127.0.0.1", "URL_TIMEOUT_S": "60",
-           "DATA_DIR": str(Path(str(tmp_path)) / "child-data"), "DATABASE_URL": "",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (CHILD_CAP, CHILD_CAP))
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
+    """Forks the importing children, this file's imports done once (a fresh interpreter takes seconds for them)."""
+    folder = tmp_path_factory.mktemp("zygote")
+    started = Zygote(["pytest", "core.datasets", "core.storage", "core.config", "core.datasets.download",
+                      "core.errors"], env=_child_env(folder), cwd=folder)
+    yield started
+    started.close()
 
-    done = subprocess.run([sys.executable, __file__, url], capture_output=True, text=True, env=env,
-                          cwd=str(tmp_path), preexec_fn=cap, timeout=180)
+
+def _import_in_capped_child(url: str, tmp_path: Path, zygote: Zygote) -> dict:
+    done = zygote.run([__file__, url], cwd=tmp_path, env=_child_env(tmp_path), cap_bytes=CHILD_CAP, timeout=180)
     assert done.returncode == 0, f"the child died (rc {done.returncode}): {done.stderr[-1500:]}"
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize(("make", "encodings", "words"), [b[1:] for b in COMPRESSED_BOMBS],
                          ids=[b[0] for b in COMPRESSED_BOMBS])
-def test_compressed_responses_cannot_expand_past_the_size_cap(tmp_path: object, make: object,
-                                                              encodings: list[str], words: str) -> None:
+def test_compressed_responses_cannot_expand_past_the_size_cap(tmp_path: Path, make: object, encodings: list[str],
+                                                              words: str, zygote: Zygote) -> None:
     # Given a server answering a few kilobytes that expand to 2 GB (stacked, exotic or one layer)
     server, port = _serve(make(), encodings)  # type: ignore[operator]
     try:
         # When a child capped at 1.5 GB imports it
-        outcome = _import_in_capped_child(f"http://127.0.0.1:{port}/zeros.csv", tmp_path)
+        outcome = _import_in_capped_child(f"http://127.0.0.1:{port}/zeros.csv", tmp_path, zygote)
     finally:
         server.shutdown()
         server.server_close()
@@ -336,7 +344,6 @@ def _child(url: str) -> dict:
 
 
 if __name__ == "__main__":  # the child: import one URL and print the outcome as JSON
-    import json
     import logging
     import sys
 
