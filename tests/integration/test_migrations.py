@@ -46,9 +46,11 @@ def test_migrations_on_empty_postgresql() -> None:
         _check_schema(url)
 
 
+@pytest.mark.fresh_database
 def test_first_database_access_migrates_without_a_setup_call(workbench: Path) -> None:
     from core import datasets
 
+    assert not (workbench / "workbench.db").exists()
     assert datasets.list_datasets() == []
     assert (workbench / "workbench.db").exists()
 
