@@ -47,7 +47,7 @@ def test_image_zip_to_cnn_with_a_live_curve_and_predictions(app, page, tmp_path:
     # When a small CNN is trained on the Models page's Deep learning section
     page.goto(app.page_url("Models"))
     wait_for_app(page)
-    page.locator('[data-testid="stRadio"]').first.get_by_text("Deep learning", exact=True).click()
+    page.locator('[data-testid="stRadio"]').first.get_by_text("Deep learning", exact=True).click(timeout=120_000)  # the first run of Models imports the frameworks
     wait_for_app(page)
     for label, value in (("Resize mixed sizes to (pixels)", "8"), ("Epochs", "6"), ("Batch size", "8"),
                          ("Learning rate", "0.01"), ("Units per layer", "8")):
@@ -62,7 +62,7 @@ def test_image_zip_to_cnn_with_a_live_curve_and_predictions(app, page, tmp_path:
     page.get_by_role("button", name="Open the model").click()
     wait_for_app(page)
     # When a zip of new images is classified on the Predict section
-    page.locator('[data-testid="stRadio"]').first.get_by_text("Predict", exact=True).click()
+    page.locator('[data-testid="stRadio"]').first.get_by_text("Predict", exact=True).click(timeout=90_000)  # after the model page ran its evaluation
     wait_for_app(page)
     new = _zip(tmp_path / "new.zip", {"a.png": _png(35, rng), "b.png": _png(220, rng)})
     page.get_by_text("Images to classify").wait_for(timeout=60_000)  # the section knows the model takes images
