@@ -68,7 +68,7 @@ def _load_named(kind: str) -> None:
     import jobs.tasks as package
 
     name = kind.split(".", 1)[0]
-    if name.isidentifier() and name in {info.name for info in pkgutil.iter_modules(package.__path__)}:
+    if name in {info.name for info in pkgutil.iter_modules(package.__path__)}:
         importlib.import_module(f"jobs.tasks.{name}")
 
 
