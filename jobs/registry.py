@@ -52,13 +52,24 @@ def load_tasks() -> None:
 
 
 def get_task(kind: str) -> Task:
-    """The task of `kind`; every task module is imported only when it is not registered yet (the
-    heavy ones pull in torch and friends, which a process that submits one kind need not pay for)."""
+    """The task of `kind`. A kind not registered yet is looked for first in the module named like its
+    first part (`dl.train` in `jobs.tasks.dl`), then in every task module: each pulls in its own heavy
+    libraries (torch, the OpenAI SDK, LangChain...), which a process that submits one kind need not pay for."""
+    if kind not in _TASKS:
+        _load_named(kind)
     if kind not in _TASKS:
         load_tasks()
     if kind not in _TASKS:
         raise InvalidInput(f"Unknown job kind {kind!r}.", hint=f"Known kinds: {', '.join(sorted(_TASKS))}")
     return _TASKS[kind]
+
+
+def _load_named(kind: str) -> None:
+    import jobs.tasks as package
+
+    name = kind.split(".", 1)[0]
+    if name in {info.name for info in pkgutil.iter_modules(package.__path__)}:
+        importlib.import_module(f"jobs.tasks.{name}")
 
 
 def kinds() -> list[str]:

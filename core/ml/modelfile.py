@@ -18,8 +18,6 @@ import uuid
 import zipfile
 from typing import Any
 
-import skops.io as sio
-
 from core.errors import ModelError
 from core.ml import signing
 
@@ -49,9 +47,17 @@ def trusted_types() -> frozenset[str]:
     return frozenset(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
 
 
+def _skops_io() -> Any:
+    """`skops.io`, imported on first use: its import walks every scikit-learn estimator (seconds of CPU),
+    which a page that only lists models or trains networks need not pay."""
+    import skops.io
+
+    return skops.io
+
+
 def dump(model_id: uuid.UUID | str, obj: Any) -> bytes:
     """The signed file content of a fitted pipeline."""
-    payload = sio.dumps(obj, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    payload = _skops_io().dumps(obj, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
     header = {"format": FORMAT, "model_id": str(model_id), "hmac": _tag(str(model_id), payload)}
     head = json.dumps(header).encode()
     return MAGIC + len(head).to_bytes(4, "big") + head + payload
@@ -77,6 +83,7 @@ def payload(model_id: uuid.UUID | str, blob: bytes, *, name: str) -> bytes:
 def load(model_id: uuid.UUID | str, blob: bytes, *, name: str) -> Any:
     """Build the pipeline from the bytes of a model file (the same bytes that were verified)."""
     body = payload(model_id, blob, name=name)
+    sio = _skops_io()
     found = _guarded(name, lambda: set(sio.get_untrusted_types(data=body)))
     unknown = sorted(found - trusted_types())
     if unknown:

@@ -58,8 +58,10 @@ def test_image_zip_to_cnn_with_a_live_curve_and_predictions(app, page, tmp_path:
     page.get_by_role("button", name="Train network").click()
     # Then the job's loss curve is drawn and the model can be opened
     page.get_by_role("button", name="Open the model").wait_for(timeout=240_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)  # plotly.js draws after the button shows
     assert page.locator(".js-plotly-plot").count() >= 1
     page.get_by_role("button", name="Open the model").click()
+    page.get_by_role("button", name="Download weights (.safetensors)").wait_for(timeout=120_000)  # the Models section, after its evaluation
     wait_for_app(page)
     # When a zip of new images is classified on the Predict section
     page.locator('[data-testid="stRadio"]').first.get_by_text("Predict", exact=True).click(timeout=90_000)  # after the model page ran its evaluation

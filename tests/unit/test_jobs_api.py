@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,8 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Job, JobStatus
 from jobs import store
 from jobs.progress import for_job
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_for(predicate, timeout: float = 15.0) -> None:
@@ -51,6 +56,25 @@ def test_unknown_kind_and_non_json_params_are_refused() -> None:
     with pytest.raises(InvalidInput, match="plain values"):
         jobs.submit("diagnostics.sleep", steps=object())
     assert jobs.list_jobs() == []
+
+
+def test_a_kind_loads_only_its_own_task_module() -> None:
+    # Given a fresh process (task modules pull in torch, the OpenAI SDK, LangChain... when imported)
+    code = ("import sys; from jobs.registry import get_task; print(get_task('diagnostics.sleep').queue); "
+            "print(sorted(m for m in sys.modules if m.startswith('jobs.tasks.')))")
+    # When one kind is looked up
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    # Then it is found and only its own module was imported
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["default", "['jobs.tasks.diagnostics']"]
+
+
+def test_kinds_named_unlike_their_module_are_found_too() -> None:
+    from jobs.registry import get_task, kinds
+
+    assert get_task("schedule.dataset.refresh").queue == "default"  # in jobs.tasks.schedules
+    assert get_task("profile").queue == "analysis_tasks"
+    assert {"dl.train", "ml.train", "rag.index", "schedule.template.apply"} <= set(kinds())
 
 
 def test_cancel_stops_a_running_job(backend: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -395,3 +397,23 @@ def test_ml_modules_import_in_one_direction() -> None:
 
     assert [m for m in graph if reaches(m, m, set())] == []
     assert "train" not in graph["tune"]
+
+
+
+def test_skops_is_imported_only_where_a_model_file_is_written_or_read() -> None:
+    # Given every module of core (skops' import walks every scikit-learn estimator: seconds of CPU that
+    # a page listing models or training networks need not pay)
+    from pathlib import Path
+
+    core = Path(ml.__file__).parents[1]
+    # When their module-level imports are read
+    eager = [str(path.relative_to(core)) for path in core.rglob("*.py")
+             for node in ast.parse(path.read_text()).body
+             if isinstance(node, ast.Import | ast.ImportFrom)
+             and any(name.split(".")[0] == "skops" for name in _imported(node))]
+    # Then none imports skops: it is imported inside the functions that need it
+    assert eager == []
+
+
+def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
+    return [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
