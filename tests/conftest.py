@@ -103,13 +103,17 @@ def pg_database() -> Iterator[str]:
         yield url
 
 
-def _truncate_all() -> None:
-    engine = get_engine()
-    with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
-        if tables:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+def _truncate_all(url: str) -> None:
+    """Empty every table of the database at `url` (its own engine: the app's engines may still be switching)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            tables = [r[0] for r in conn.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
+            if tables:
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -118,7 +122,8 @@ def postgres(pg_database: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DATABASE_URL", pg_database)
     reload_settings()
     reset_engines()
-    _truncate_all()
+    get_engine()  # migrated on first use
+    _truncate_all(pg_database)
     return pg_database
 
 
