@@ -193,6 +193,12 @@ class Zygote:
             raise subprocess.TimeoutExpired(argv, timeout, output=stdout, stderr=stderr)
         return subprocess.CompletedProcess(argv, int(tail.split()[1]), stdout, stderr)
 
+    def __enter__(self) -> Zygote:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self._proc.stdin is not None and not self._proc.stdin.closed:
             self._proc.stdin.close()  # the zygote ends when its requests end

@@ -78,10 +78,9 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
     """Forks the children with what every child imports whatever its file (the readers load their own)."""
     folder = tmp_path_factory.mktemp("zygote")
-    started = Zygote(["pytest", "core.datasets", "core.storage", "core.errors", "core.readers"], env=_env(folder),
-                     cwd=folder)
-    yield started
-    started.close()
+    with Zygote(["pytest", "core.datasets", "core.storage", "core.errors", "core.readers"], env=_env(folder),
+                cwd=folder) as started:
+        yield started
 
 
 def _run_child(args: list[str], tmp_path: Path, zygote: Zygote, cap_bytes: int = MEMORY_CAP) -> dict:

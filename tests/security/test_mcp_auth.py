@@ -118,9 +118,8 @@ def test_the_right_token_lists_and_calls_tools(server: int) -> None:
 def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
     """Forks `python -m agents.mcp_server` runs with the server's imports done once (seconds in a fresh interpreter)."""
     folder = tmp_path_factory.mktemp("mcp-zygote")
-    started = Zygote(["agents.mcp_server"], env=_env(folder / "data"), cwd=folder)
-    yield started
-    started.close()
+    with Zygote(["agents.mcp_server"], env=_env(folder / "data"), cwd=folder) as started:
+        yield started
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "10.0.0.5", "example.org"])

@@ -138,10 +138,9 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
     """Forks the children: CHILD's imports are done once (a fresh interpreter takes seconds for them)."""
     folder = tmp_path_factory.mktemp("zygote")
-    started = Zygote(["core.cleaning", "core.datasets", "core.sql", "core.errors", "pyarrow"], env=_env(folder),
-                     cwd=folder)
-    yield started
-    started.close()
+    with Zygote(["core.cleaning", "core.datasets", "core.sql", "core.errors", "pyarrow"], env=_env(folder),
+                cwd=folder) as started:
+        yield started
 
 
 def _child(mode: str, payload: str, tmp_path: Path, zygote: Zygote) -> dict:

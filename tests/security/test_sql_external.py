@@ -242,9 +242,8 @@ def _child_env(tmp_path: Path) -> dict[str, str]:
 def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
     """Forks RESULT_CHILD once per payload, its imports done once (a fresh interpreter takes seconds for them)."""
     folder = tmp_path_factory.mktemp("zygote")
-    started = Zygote(["core.sql", "core.errors"], env=_child_env(folder), cwd=folder)
-    yield started
-    started.close()
+    with Zygote(["core.sql", "core.errors"], env=_child_env(folder), cwd=folder) as started:
+        yield started
 
 
 @pytest.mark.parametrize(("source_name", "payload"), RESULT_BOMBS)

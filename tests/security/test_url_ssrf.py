@@ -278,10 +278,9 @@ def _child_env(tmp_path: Path) -> dict[str, str]:
 def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
     """Forks the importing children, this file's imports done once (a fresh interpreter takes seconds for them)."""
     folder = tmp_path_factory.mktemp("zygote")
-    started = Zygote(["pytest", "core.datasets", "core.storage", "core.config", "core.datasets.download",
-                      "core.errors"], env=_child_env(folder), cwd=folder)
-    yield started
-    started.close()
+    with Zygote(["pytest", "core.datasets", "core.storage", "core.config", "core.datasets.download",
+                     "core.errors"], env=_child_env(folder), cwd=folder) as started:
+        yield started
 
 
 def _import_in_capped_child(url: str, tmp_path: Path, zygote: Zygote) -> dict:
