@@ -148,6 +148,15 @@ class Settings(BaseSettings):
     job_requeue_grace_s: int = Field(
         30, description="A queued job whose queue message has been missing this long is queued again (lost message)."
     )
+    sign_in: bool = Field(
+        False, description="Require sign-in with OpenID Connect (Streamlit's `st.login`; the provider goes in "
+        "`.streamlit/secrets.toml` under [auth]). Every item then has an owner and is private until shared. "
+        "Off: one local user, no sign-in (the embedded default).",
+    )
+    admins: str = Field(
+        "", description="Comma-separated e-mail addresses or subjects of administrators (sign-in mode). "
+        "The first user to sign in is one as well.",
+    )
     job_max_requeues: int = Field(
         3, description="How often a job whose queue message was lost is queued again before it is marked failed."
     )

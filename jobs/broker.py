@@ -20,7 +20,7 @@ from dramatiq.brokers.stub import StubBroker
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from core import project_context
+from core import project_context, users
 from core.config import get_settings
 from core.errors import BrokerUnavailable
 from jobs import store
@@ -37,9 +37,11 @@ REDIS_CONNECT_TIMEOUT_S = 5
 
 def run_job(job_id: str) -> None:
     """The body of every actor: run the registered handler of the job's kind."""
-    job = store.get_job(job_id)
+    with users.as_system():
+        job = store.get_job(job_id)
     handler = get_task(job.kind)
-    with project_context.using(job.params.get("_project_id")):  # items the job makes join the submitter's project
+    # a job acts as its submitter, and what it makes joins the submitter's project
+    with users.acting_as(job.owner_id), project_context.using(job.params.get("_project_id")):
         keep_result(job.id, handler.fn(dict(job.params), for_job(job.id)) or {})
 
 

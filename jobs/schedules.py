@@ -17,6 +17,7 @@ import logging
 import uuid
 from datetime import datetime
 
+from core import users
 from core.db import utcnow
 from core.errors import Conflict, WorkbenchError
 from core.models import Job
@@ -80,9 +81,10 @@ def _fire(schedule: Schedule, fire_time: datetime, *, manual: bool) -> Job | Non
     if run is None:
         return None
     try:
-        job = submit(kind.job_kind, title=f"{kind.title}: {schedule.target_label}"[:300],
-                     schedule_id=str(schedule.id), run_id=str(run.id), target_id=schedule.target_id,
-                     params=dict(schedule.params))
+        with users.acting_as(schedule.owner_id):  # a schedule's runs are its owner's jobs
+            job = submit(kind.job_kind, title=f"{kind.title}: {schedule.target_label}"[:300],
+                         schedule_id=str(schedule.id), run_id=str(run.id), target_id=schedule.target_id,
+                         params=dict(schedule.params))
     except WorkbenchError as exc:
         finish_run(run.id, error=f"Not queued: {exc}")
         if manual:

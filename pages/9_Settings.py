@@ -3,7 +3,7 @@
 import streamlit as st
 
 import jobs
-from core import system
+from core import system, users
 from core.config import Settings, get_settings
 from ui.agent_settings import render_agent_settings
 from ui.errors import guard
@@ -11,6 +11,10 @@ from ui.jobs import job_panel
 from ui.layout import page_setup
 
 page_setup("Settings", "🩺")
+if not users.is_admin():
+    st.title("Settings and health")
+    st.info("Only administrators see the system's settings and health. Ask one if something is wrong.")
+    st.stop()
 st.title("Settings and health")
 
 st.subheader("Health")

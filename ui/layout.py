@@ -28,6 +28,9 @@ def page_setup(title: str, icon: str = "📊", *, chat: bool = True) -> None:
     st.set_page_config(page_title=f"{title} · Workbench", page_icon=icon, layout="wide")
     settings = get_settings()
     _start_services(str(settings.data_dir), settings.resolved_database_url, settings.redis_url)
+    from ui.auth import require_user
+
+    require_user()
     st.session_state[Keys.PAGE_NAME] = title
     from ui.project_picker import project_picker
 

@@ -14,3 +14,5 @@ for _info in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_info.name}")
 
 __all__ = ["Dataset", "Job", "JobStatus", "WorkerBeat"]
+
+from core import users as _users  # noqa: E402,F401  (its session hooks enforce ownership once sign-in is on)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, ForeignKey, Text, Uuid
 from sqlmodel import Field, SQLModel
 
-from core.models.base import created_at, json_column, uuid_pk
+from core.models.base import created_at, json_column, owner_id_field, uuid_pk
 
 
 class HypothesisTest(SQLModel, table=True):
@@ -18,6 +18,7 @@ class HypothesisTest(SQLModel, table=True):
     __tablename__ = "hypothesis_test"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     test: str = Field(index=True, max_length=50)
     method: str = Field(default="", max_length=200)
     dataset_id: uuid.UUID | None = Field(

@@ -11,6 +11,13 @@ from sqlmodel import Field
 
 from core.db import utcnow
 
+LOCAL_USER_ID = uuid.UUID(int=1)  # the single user of the embedded default; owns what existed before sign-in
+
+
+def owner_id_field() -> Any:
+    """Who owns the row: stamped by `core.users`' flush hook with the acting user (the local user by default)."""
+    return Field(default=LOCAL_USER_ID, nullable=False, index=True)
+
 
 def uuid_pk() -> Any:
     return Field(default_factory=uuid.uuid4, primary_key=True)
@@ -29,4 +36,4 @@ def optional_json() -> Any:
     return Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
-__all__ = ["created_at", "datetime", "json_column", "optional_json", "uuid_pk"]
+__all__ = ["LOCAL_USER_ID", "created_at", "datetime", "json_column", "optional_json", "owner_id_field", "uuid_pk"]

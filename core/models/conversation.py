@@ -10,7 +10,7 @@ from sqlalchemy import Column, ForeignKey, Text, Uuid
 from sqlmodel import Field, SQLModel
 
 from core.db import utcnow
-from core.models.base import created_at, json_column, optional_json, uuid_pk
+from core.models.base import created_at, json_column, optional_json, owner_id_field, uuid_pk
 
 
 class Conversation(SQLModel, table=True):
@@ -19,6 +19,7 @@ class Conversation(SQLModel, table=True):
     __tablename__ = "conversation"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     title: str = Field(default="New conversation", max_length=200)
     agent: str | None = Field(default=None, max_length=50)
     dataset_id: str | None = Field(default=None, max_length=64)

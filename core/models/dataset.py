@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, UniqueConstraint, Uuid
 from sqlmodel import Field, SQLModel
 
-from core.models.base import created_at, json_column, uuid_pk
+from core.models.base import created_at, json_column, owner_id_field, uuid_pk
 
 
 class Dataset(SQLModel, table=True):
@@ -17,9 +17,11 @@ class Dataset(SQLModel, table=True):
     `schema_` and `size_bytes` describe the current version; `notes` says what the import fixed or assumed."""
 
     __tablename__ = "dataset"
+    __table_args__ = (Index("uq_dataset_owner_name", "owner_id", "name", unique=True),)
 
     id: uuid.UUID = uuid_pk()
-    name: str = Field(index=True, unique=True, max_length=200)
+    owner_id: uuid.UUID = owner_id_field()
+    name: str = Field(index=True, max_length=200)
     source: str = Field(default="upload", max_length=50)
     source_detail: str = Field(default="", max_length=2000)
     format: str = Field(default="csv", max_length=20)
@@ -60,9 +62,11 @@ class DatabaseConnection(SQLModel, table=True):
     variable that holds it, or the analyst types it for the session."""
 
     __tablename__ = "database_connection"
+    __table_args__ = (Index("uq_database_connection_owner_name", "owner_id", "name", unique=True),)
 
     id: uuid.UUID = uuid_pk()
-    name: str = Field(index=True, unique=True, max_length=200)
+    owner_id: uuid.UUID = owner_id_field()
+    name: str = Field(index=True, max_length=200)
     kind: str = Field(max_length=20)
     host: str = Field(default="", max_length=300)
     port: int | None = None

@@ -11,10 +11,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Text, Uuid
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Text, Uuid
 from sqlmodel import Field, SQLModel
 
-from core.models.base import created_at, json_column, uuid_pk
+from core.models.base import created_at, json_column, owner_id_field, uuid_pk
 
 
 class DocumentStatus(StrEnum):
@@ -30,15 +30,17 @@ class Document(SQLModel, table=True):
     """An uploaded document. `pages` counts pages (PDF), slides (PPTX) or sections (DOCX, text)."""
 
     __tablename__ = "document"
+    __table_args__ = (Index("uq_document_owner_hash", "owner_id", "hash", unique=True),)
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     name: str = Field(index=True, max_length=300)
     type: str = Field(max_length=10)
     pages: int = 0
     chunks: int = 0
     embedding_model: str = Field(max_length=200)
     status: str = Field(default=DocumentStatus.indexing, index=True, max_length=20)
-    hash: str = Field(unique=True, index=True, max_length=64)
+    hash: str = Field(index=True, max_length=64)
     size_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     path: str = Field(default="", max_length=1000)
     meta: dict[str, Any] = json_column({})

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
-from core.models.base import created_at, json_column, uuid_pk
+from core.models.base import created_at, json_column, owner_id_field, uuid_pk
 
 
 class Visualization(SQLModel, table=True):
@@ -18,6 +18,7 @@ class Visualization(SQLModel, table=True):
     __tablename__ = "visualization"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     name: str = Field(default="", max_length=300)
     kind: str = Field(max_length=50)
     dataset_id: uuid.UUID = Field(index=True)
@@ -34,6 +35,7 @@ class QueryHistory(SQLModel, table=True):
     __tablename__ = "query_history"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     sql: str = Field(sa_column=Column(Text, nullable=False))
     target: str = Field(default="datasets", max_length=500)
     rows: int = 0

@@ -11,7 +11,7 @@ from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 from core.db import utcnow
-from core.models.base import created_at, json_column, optional_json, uuid_pk
+from core.models.base import created_at, json_column, optional_json, owner_id_field, uuid_pk
 
 
 class JobStatus(StrEnum):
@@ -32,6 +32,7 @@ class Job(SQLModel, table=True):
     __tablename__ = "job"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     kind: str = Field(index=True, max_length=50)
     queue: str = Field(default="default", max_length=50)
     title: str = Field(default="", max_length=300)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column
 from sqlmodel import Field, SQLModel
 
-from core.models.base import created_at, json_column, uuid_pk
+from core.models.base import created_at, json_column, owner_id_field, uuid_pk
 
 
 class TrainingRun(SQLModel, table=True):
@@ -18,6 +18,7 @@ class TrainingRun(SQLModel, table=True):
     __tablename__ = "training_run"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     dataset_id: uuid.UUID = Field(index=True)
     dataset_name: str = Field(default="", max_length=200)
     dataset_version: int = 1
@@ -40,6 +41,7 @@ class MLModel(SQLModel, table=True):
     __tablename__ = "ml_model"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     name: str = Field(index=True, max_length=300)
     run_id: uuid.UUID | None = Field(default=None, index=True)
     task: str = Field(max_length=20)

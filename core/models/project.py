@@ -18,7 +18,7 @@ from sqlmodel import Field, SQLModel
 from core import project_context
 from core.db import utcnow
 from core.models.analysis import HypothesisTest
-from core.models.base import created_at, json_column, uuid_pk
+from core.models.base import created_at, json_column, owner_id_field, uuid_pk
 from core.models.conversation import Conversation
 from core.models.dataset import Dataset, DatasetVersion
 from core.models.documents import Document
@@ -39,6 +39,7 @@ class Project(SQLModel, table=True):
     __tablename__ = "project"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     name: str = Field(index=True, max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
     tags: list[str] = json_column([])
@@ -86,6 +87,7 @@ class ProjectArchive(SQLModel, table=True):
     __tablename__ = "project_archive"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     project_id: uuid.UUID | None = Field(default=None, index=True)  # no FK: the snapshot outlives the project
     name: str = Field(index=True, max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -102,6 +104,7 @@ class ProjectTemplate(SQLModel, table=True):
     __tablename__ = "project_template"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     archive_id: uuid.UUID | None = Field(default=None, index=True)
     name: str = Field(index=True, max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False))

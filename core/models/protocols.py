@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Field, SQLModel
 
 from core.db import utcnow
-from core.models.base import created_at, json_column, uuid_pk
+from core.models.base import created_at, json_column, owner_id_field, uuid_pk
 
 
 class ApiToken(SQLModel, table=True):
@@ -21,6 +21,7 @@ class ApiToken(SQLModel, table=True):
     __tablename__ = "api_token"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     name: str = Field(max_length=200)
     user: str | None = Field(default=None, max_length=200, index=True)
     digest: str = Field(max_length=64, unique=True)

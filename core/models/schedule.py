@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Column, DateTime, ForeignKey, Text, UniqueConstraint, Uuid
 from sqlmodel import Field, SQLModel
 
-from core.models.base import created_at, json_column, optional_json, uuid_pk
+from core.models.base import created_at, json_column, optional_json, owner_id_field, uuid_pk
 
 
 class RunStatus(StrEnum):
@@ -32,6 +32,7 @@ class Schedule(SQLModel, table=True):
     __tablename__ = "schedule"
 
     id: uuid.UUID = uuid_pk()
+    owner_id: uuid.UUID = owner_id_field()
     kind: str = Field(index=True, max_length=50)
     target_id: str = Field(index=True, max_length=100)
     target_label: str = Field(default="", max_length=300)

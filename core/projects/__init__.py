@@ -6,6 +6,7 @@
         ds = datasets.ingest_file("churn.csv")
     projects.add_note(p.id, "Tenure drives churn", kind="finding", item=test_row)
     projects.methodology(p.id); projects.summary(p.id)
+    projects.share(p.id, other_user.id, can_edit=True)   # or "everyone"; with sign-in, items are private until shared
     a = projects.archive(p.id); t = projects.make_template(a.id, name="Churn")
     plan = projects.plan_template(t.id, other.id); new = projects.apply_template(t.id, other.id)
     nb = projects.export(p.id, format="ipynb")
@@ -50,14 +51,63 @@ from core.projects.templates import (
     match_columns,
     plan_template,
 )
+from core.users import EVERYONE, share, shares_of, unshare
 
 Archive = ProjectArchive
 Note = ProjectNote
 Template = ProjectTemplate
 
-__all__ = ["FORMATS", "NOTE_KINDS", "Archive", "Fact", "Note", "Plan", "PlanStep", "Project", "ProjectArchive",
-           "ProjectItem", "ProjectNote", "ProjectTemplate", "Step", "Summary", "Template", "add_note", "apply_template",
-           "archive", "create", "current", "delete_archive", "delete_note", "delete_project", "delete_template",
-           "expected_results", "export", "facts", "get_archive", "get_project", "get_template", "item_ids", "items",
-           "link", "list_archives", "list_projects", "list_templates", "make_template", "match_columns", "methodology", "notes",
-           "plan_template", "restore", "set_current", "summary", "unlink", "update_note", "update_project", "use"]
+__all__ = [
+    "EVERYONE",
+    "FORMATS",
+    "NOTE_KINDS",
+    "Archive",
+    "Fact",
+    "Note",
+    "Plan",
+    "PlanStep",
+    "Project",
+    "ProjectArchive",
+    "ProjectItem",
+    "ProjectNote",
+    "ProjectTemplate",
+    "Step",
+    "Summary",
+    "Template",
+    "add_note",
+    "apply_template",
+    "archive",
+    "create",
+    "current",
+    "delete_archive",
+    "delete_note",
+    "delete_project",
+    "delete_template",
+    "expected_results",
+    "export",
+    "facts",
+    "get_archive",
+    "get_project",
+    "get_template",
+    "item_ids",
+    "items",
+    "link",
+    "list_archives",
+    "list_projects",
+    "list_templates",
+    "make_template",
+    "match_columns",
+    "methodology",
+    "notes",
+    "plan_template",
+    "restore",
+    "set_current",
+    "share",
+    "shares_of",
+    "summary",
+    "unlink",
+    "unshare",
+    "update_note",
+    "update_project",
+    "use",
+]

@@ -20,7 +20,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 from sqlglot import exp
 
-from core import duck, storage
+from core import duck, storage, users
 from core.bounds import ResultBudget, result_too_large
 from core.datasets.store import list_datasets
 from core.duck import quote
@@ -61,16 +61,24 @@ def _is_plain(name: str) -> bool:
 
 def tables() -> list[TableInfo]:
     """Every dataset as a table: its name (quote it if it is not an identifier) and alias (always one)."""
-    rows = sorted(list_datasets(), key=lambda d: d.created)
-    taken = {d.name.lower() for d in rows}
+    me = users.current_id()  # with sign-in, one's own datasets first: a shared one of the same name gets a suffix
+    rows = sorted(list_datasets(), key=lambda d: (d.owner_id != me, d.created))
+    names: dict[str, str] = {}
+    for ds in rows:
+        name, n = ds.name, 1
+        while name.lower() in {v.lower() for v in names.values()}:
+            n += 1
+            name = f"{ds.name}_{n}"
+        names[str(ds.id)] = name
+    taken = {name.lower() for name in names.values()}
     out: list[TableInfo] = []
     for ds in rows:
-        alias: str | None = identifier(ds.name)
+        alias: str | None = identifier(names[str(ds.id)])
         if alias.lower() in taken:
             alias = None  # the name is already an identifier, or another dataset has this name
         else:
             taken.add(alias.lower())
-        out.append(TableInfo(name=ds.name, alias=alias, dataset_id=str(ds.id), rows=ds.rows,
+        out.append(TableInfo(name=names[str(ds.id)], alias=alias, dataset_id=str(ds.id), rows=ds.rows,
                              columns=list(ds.schema_)))
     return out
 

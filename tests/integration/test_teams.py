@@ -1,0 +1,263 @@
+"""Teams (sign-in on): what one analyst makes is invisible to another, by every path, until shared.
+
+The isolation matrix runs on SQLite and PostgreSQL (`backend`). A is the owner; B guesses A's ids and
+names through core calls, SQL, RAG, the assistant, jobs and tokens, and must get "not found" (never
+"forbidden"), then sees exactly what A shares, read-only or editable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlmodel import select
+
+import jobs
+from core import charts, connections, datasets, projects, rag, schedules, sql, stats, tokens, users
+from core.config import reload_settings
+from core.db import session
+from core.errors import InvalidSql, NotFound
+from core.models import Dataset
+from core.models.base import LOCAL_USER_ID
+from core.models.user import AuditEvent
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+@pytest.fixture
+def team(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
+    """Sign-in on; A owns a project holding a dataset, a chart, a test and a document, plus private items."""
+    monkeypatch.setenv("SIGN_IN", "true")
+    reload_settings()
+    a = users.get_or_create("sub-alice", name="Alice", email="alice@example.org")
+    b = users.get_or_create("sub-bob", name="Bob", email="bob@example.org")
+    csv = tmp_path / "sales.csv"
+    pd.DataFrame({"region": ["north", "south"] * 10, "price": [float(i) for i in range(20)]}).to_csv(csv, index=False)
+    doc_file = tmp_path / "memo.txt"
+    doc_file.write_text("The secret launch codename is BLUEHERON. Revenue grew in the north region.\n" * 3)
+    with users.acting_as(a.id):
+        project = projects.create("Alice's study")
+        with projects.use(project.id):
+            shared_ds = datasets.ingest_file(csv, name="sales")
+            chart = charts.save_chart(charts.make_chart("histogram", shared_ds.id, x="price"), name="prices")
+            frame = datasets.load_frame(shared_ds.id)
+            test = stats.save_result(stats.run_test("ttest_ind", frame, value="price", group="region"),
+                                     dataset_id=shared_ds.id)
+        private_ds = datasets.ingest_file(csv, name="customers")
+        doc = rag.add_document(doc_file, name="memo.txt")
+        conn = connections.save_connection("warehouse", "postgresql", host="127.0.0.1", database="x")
+        schedule = schedules.create("dataset.profile", str(private_ds.id), every_minutes=60)
+        job = jobs.submit("diagnostics.sleep", steps=1, interval=0.01)
+        token_row, token = tokens.issue("alice laptop", user=str(a.id))
+    return {"a": a, "b": b, "project": project, "shared_ds": shared_ds, "private_ds": private_ds, "chart": chart,
+            "test": test, "doc": doc, "conn": conn, "schedule": schedule, "job": job, "token_row": token_row,
+            "token": token}
+
+
+def test_the_first_user_to_sign_in_is_an_administrator_and_the_second_is_not(team: dict) -> None:
+    assert users.get(team["a"].id).is_admin and not users.get(team["b"].id).is_admin
+    assert users.get_or_create("sub-alice").id == team["a"].id  # the provider's subject is the key
+
+
+GETTERS = {
+    "dataset": lambda t: datasets.get_dataset(t["private_ds"].id),
+    "dataset by name": lambda t: datasets.get_dataset("customers"),
+    "shared dataset before sharing": lambda t: datasets.get_dataset(t["shared_ds"].id),
+    "frame": lambda t: datasets.load_frame(t["private_ds"].id),
+    "project": lambda t: projects.get_project(t["project"].id),
+    "chart": lambda t: charts.get_chart(t["chart"].id),
+    "test": lambda t: stats.get_result(t["test"].id),
+    "document": lambda t: rag.get_document(t["doc"].id),
+    "connection": lambda t: connections.get_connection(t["conn"].id),
+    "schedule": lambda t: schedules.get_schedule(t["schedule"].id),
+    "job": lambda t: jobs.get_job(t["job"].id),
+}
+
+
+@pytest.mark.parametrize("what", list(GETTERS))
+def test_b_guessing_an_id_or_name_of_as_gets_not_found(team: dict, what: str) -> None:
+    with users.acting_as(team["b"].id), pytest.raises(NotFound):
+        GETTERS[what](team)
+
+
+def test_b_lists_nothing_of_as(team: dict) -> None:
+    with users.acting_as(team["b"].id):
+        assert datasets.list_datasets() == []
+        assert projects.list_projects() == []
+        assert charts.list_charts() == []
+        assert stats.list_results() == []
+        assert rag.list_documents() == []
+        assert connections.list_connections() == []
+        assert schedules.list_schedules() == []
+        assert jobs.list_jobs() == []
+    with users.acting_as(team["a"].id):
+        assert {d.name for d in datasets.list_datasets()} == {"sales", "customers"}
+        assert len(jobs.list_jobs()) == 1
+
+
+@pytest.mark.parametrize("query", ["SELECT * FROM customers", 'SELECT * FROM "customers"', "SELECT * FROM sales",
+                                   "SELECT * FROM read_parquet('*/**/*.parquet')"])
+def test_b_cannot_read_as_datasets_through_sql(team: dict, query: str) -> None:
+    with users.acting_as(team["b"].id), pytest.raises(InvalidSql):
+        sql.query(query)
+    with users.acting_as(team["a"].id):
+        if "read_parquet" not in query:
+            assert len(sql.query(query)) == 20
+
+
+def test_b_s_document_search_and_answers_never_cite_as_document(team: dict) -> None:
+    with users.acting_as(team["b"].id):
+        assert rag.search("secret launch codename", k=5) == []
+        assert "BLUEHERON" not in rag.ask("What is the secret launch codename?").text
+    with users.acting_as(team["a"].id):
+        assert any("BLUEHERON" in hit.text for hit in rag.search("secret launch codename", k=5))
+
+
+def test_the_assistant_acting_for_b_does_not_find_as_data_by_name(team: dict) -> None:
+    import agents
+
+    def seen(reply: object) -> str:
+        return reply.text + " ".join(t.to_csv() for t in reply.tables)
+
+    with users.acting_as(team["b"].id):
+        reply = agents.ask("SELECT region, price FROM customers")
+        assert "north" not in seen(reply) and "customers" not in {d.name for d in datasets.list_datasets()}
+        assert agents.ask("show the first rows", dataset_id=str(team["private_ds"].id)).tables == []
+    with users.acting_as(team["a"].id):
+        assert "north" in seen(agents.ask("SELECT region, price FROM customers"))
+
+
+def test_b_can_use_the_same_names_as_a_without_clash_or_leak(team: dict, tmp_path: Path) -> None:
+    csv = tmp_path / "mine.csv"
+    pd.DataFrame({"x": [1, 2, 3]}).to_csv(csv, index=False)
+    with users.acting_as(team["b"].id):
+        mine = datasets.ingest_file(csv, name="customers")  # A has a "customers": neither blocks nor shows
+        assert datasets.get_dataset("customers").id == mine.id
+        assert len(sql.query("SELECT * FROM customers")) == 3
+    with users.acting_as(team["a"].id):
+        assert datasets.get_dataset("customers").id == team["private_ds"].id
+
+
+def test_a_read_only_share_shows_the_project_and_its_items_but_refuses_changes(team: dict) -> None:
+    with users.acting_as(team["a"].id):
+        projects.share(team["project"].id, team["b"].id)
+    with users.acting_as(team["b"].id):
+        assert [p.name for p in projects.list_projects()] == ["Alice's study"]
+        assert {d.name for d in datasets.list_datasets()} == {"sales"}  # the linked one, not "customers"
+        assert charts.get_chart(team["chart"].id).id == team["chart"].id
+        assert stats.get_result(team["test"].id).p_value is not None  # A's saved test opens for B
+        assert [r.id for r in stats.list_results()] == [team["test"].id]
+        assert len(sql.query("SELECT * FROM sales")) == 20
+        with pytest.raises(users.ReadOnly):
+            projects.update_project(team["project"].id, name="taken over")
+        with pytest.raises(users.ReadOnly):
+            projects.add_note(team["project"].id, "a note")
+        with pytest.raises(users.ReadOnly):
+            datasets.delete_dataset(team["shared_ds"].id)
+        with pytest.raises(users.ReadOnly):
+            projects.share(team["project"].id, "everyone")
+        with pytest.raises(NotFound):
+            datasets.get_dataset(team["private_ds"].id)
+    with users.acting_as(team["a"].id):
+        assert projects.get_project(team["project"].id).name == "Alice's study"
+        assert datasets.load_frame(team["shared_ds"].id).shape == (20, 2)  # nothing was half-deleted
+
+
+def test_an_editable_share_lets_b_add_notes_but_only_the_owner_deletes(team: dict) -> None:
+    with users.acting_as(team["a"].id):
+        projects.share(team["project"].id, team["b"].id, can_edit=True)
+    with users.acting_as(team["b"].id):
+        note = projects.add_note(team["project"].id, "B was here", kind="finding")
+        assert note.text == "B was here"
+        with pytest.raises(users.ReadOnly):
+            projects.delete_project(team["project"].id)
+    with users.acting_as(team["a"].id):
+        assert [n.text for n in projects.notes(team["project"].id)] == ["B was here"]
+        projects.unshare(team["project"].id, team["b"].id)
+    with users.acting_as(team["b"].id), pytest.raises(NotFound):
+        projects.get_project(team["project"].id)
+
+
+def test_sharing_with_everyone_reaches_a_user_who_signs_in_later(team: dict) -> None:
+    with users.acting_as(team["a"].id):
+        projects.share(team["project"].id, projects.EVERYONE)
+    carol = users.get_or_create("sub-carol", name="Carol")
+    with users.acting_as(carol.id):
+        assert [p.name for p in projects.list_projects()] == ["Alice's study"]
+    with users.acting_as(team["b"].id), pytest.raises(NotFound):
+        users.get(uuid.uuid4())
+
+
+def test_a_job_runs_as_its_submitter_and_what_it_makes_is_theirs(team: dict) -> None:
+    with users.acting_as(team["b"].id):
+        job = jobs.submit("profile", dataset_id=str(team["private_ds"].id))  # A's id, guessed
+    jobs.wait_idle(60)
+    with users.acting_as(team["b"].id):
+        failed = jobs.get_job(job.id)
+    assert failed.status == "failed" and "No dataset" in (failed.error or "")
+    with users.acting_as(team["a"].id), pytest.raises(NotFound):
+        jobs.get_job(job.id)
+
+
+def test_a_token_acts_as_its_user_and_a_revoked_one_stops_at_once(team: dict) -> None:
+    principal = tokens.verify(team["token"])
+    assert principal is not None and principal.user == str(team["a"].id)
+    with users.acting_as(team["b"].id):
+        with pytest.raises(NotFound):
+            tokens.revoke(team["token_row"].id)  # B cannot even see A's token
+        assert tokens.list_tokens() == []
+    with users.acting_as(team["a"].id):
+        tokens.revoke(team["token_row"].id)
+    assert tokens.verify(team["token"]) is None
+
+
+def test_nobody_signed_in_sees_and_saves_nothing(team: dict) -> None:
+    with users.acting_as(users.NOBODY):
+        assert datasets.list_datasets() == []
+        with pytest.raises(users.ReadOnly):
+            projects.create("sneaky")
+
+
+def test_deletions_and_shares_are_audited_for_administrators_only(team: dict) -> None:
+    with users.acting_as(team["a"].id):
+        projects.share(team["project"].id, team["b"].id)
+        datasets.delete_dataset(team["private_ds"].id)
+        actions = [(e.action, e.item_type) for e in users.audit_log()]
+    assert ("share", "project") in actions and ("delete", "dataset") in actions
+    with users.acting_as(team["b"].id), pytest.raises(NotFound):
+        users.audit_log()
+
+
+def test_the_first_user_adopts_what_the_local_user_made_before_sign_in(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    csv = tmp_path / "old.csv"
+    pd.DataFrame({"x": [1]}).to_csv(csv, index=False)
+    old = datasets.ingest_file(csv, name="before sign-in")  # sign-in off: the local user's
+    assert old.owner_id == LOCAL_USER_ID
+    monkeypatch.setenv("SIGN_IN", "true")
+    reload_settings()
+    first = users.get_or_create("sub-first")
+    second = users.get_or_create("sub-second")
+    with users.acting_as(first.id):
+        assert datasets.get_dataset(old.id).owner_id == first.id
+    with users.acting_as(second.id), pytest.raises(NotFound):
+        datasets.get_dataset(old.id)
+
+
+def test_sign_in_off_is_one_local_user_with_nothing_filtered(tmp_path: Path) -> None:
+    csv = tmp_path / "a.csv"
+    pd.DataFrame({"x": [1]}).to_csv(csv, index=False)
+    ds = datasets.ingest_file(csv, name="local")
+    with users.acting_as(uuid.uuid4()):  # off sign-in nothing is cut, whoever is named
+        assert datasets.get_dataset(ds.id).id == ds.id
+    with session() as s:
+        assert s.exec(select(Dataset.owner_id)).all() == [LOCAL_USER_ID]
+        assert s.exec(select(AuditEvent)).all() == []
+
+
+@pytest.mark.parametrize("subject", ["", " ", "local", "x" * 301])
+def test_a_bad_subject_is_refused(team: dict, subject: str) -> None:
+    with pytest.raises(Exception, match="subject"):
+        users.get_or_create(subject)
