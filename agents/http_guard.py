@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 from starlette.authentication import SimpleUser
 
-from core import tokens
+from core import tokens, users
 from core.config import get_settings
 from core.errors import InvalidInput
 
@@ -144,4 +144,5 @@ class Guard:
         scope["user"] = SimpleUser(principal.owner)
         # the token stops here: nothing behind the guard (the SDK's request context, its logs) ever holds it
         scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"authorization"]
-        await self.app(scope, receive, send)
+        with users.acting_as(principal.user):  # a user's token acts as that user (tasks started here inherit it)
+            await self.app(scope, receive, send)

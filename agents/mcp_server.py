@@ -34,7 +34,7 @@ from agents.http_guard import WILDCARD_BINDS, allowed_names, ensure_startable, h
 from agents.http_guard import is_loopback as is_loopback  # re-exported: the MCP tests and older callers use it
 from agents.specialists import SPECIALISTS
 from agents.tools import ToolResult, available, run_tool
-from core import tokens
+from core import tokens, users
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,27 @@ async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
     return types.ListToolsResult(tools=tools)
 
 
-async def call_tool(_ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-    result = await anyio.to_thread.run_sync(lambda: run_tool(params.name, params.arguments or {}))
+def caller(ctx: Any) -> str | None:
+    """The user id a request's token belongs to (None: a service token, stdio, or loopback without one)."""
+    request = getattr(ctx, "request", None)
+    token = getattr(getattr(request, "user", None), "access_token", None)
+    owner = str(getattr(token, "client_id", "") or "")
+    return owner.removeprefix("user:") if owner.startswith("user:") else None
+
+
+def _as(ctx: Any, fn: Any, *args: Any) -> Any:
+    """Run `fn(*args)` in a worker thread as the caller's user (a token acts as the user it belongs to)."""
+    user = caller(ctx)
+
+    def run() -> Any:
+        with users.acting_as(user):
+            return fn(*args)
+
+    return anyio.to_thread.run_sync(run)
+
+
+async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    result = await _as(ctx, run_tool, params.name, params.arguments or {})
     content: list[Any] = [types.TextContent(text=_tool_text(result))]
     if result.figure is not None:
         content.append(types.TextContent(text=result.figure.to_json()))
@@ -76,8 +95,8 @@ def _datasets() -> list[Any]:
     return datasets.list_datasets()
 
 
-async def list_resources(_ctx: Any, _params: Any) -> types.ListResourcesResult:
-    rows = await anyio.to_thread.run_sync(_datasets)
+async def list_resources(ctx: Any, _params: Any) -> types.ListResourcesResult:
+    rows = await _as(ctx, _datasets)
     resources = []
     for d in rows:
         resources.append(types.Resource(name=f"{d.name} schema", uri=f"dataset://{d.name}/schema",
@@ -115,8 +134,8 @@ def read_dataset(uri: str) -> tuple[str, str]:
     raise InvalidInput(f"Unknown dataset resource {part!r}.", hint="Use schema or preview.")
 
 
-async def read_resource(_ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
-    text, mime = await anyio.to_thread.run_sync(read_dataset, str(params.uri))
+async def read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    text, mime = await _as(ctx, read_dataset, str(params.uri))
     return types.ReadResourceResult(contents=[types.TextResourceContents(uri=str(params.uri), text=text,
                                                                          mime_type=mime)])
 

@@ -6,6 +6,7 @@ request's token is hashed and compared with the digests in constant time. A `Pri
 called, so results (A2A tasks) can be kept per caller; per-user tokens (sign-in) fill in `user`.
 
     python -m core.tokens issue "ci robot"     # prints the new token once
+    python -m core.tokens issue "ada's laptop" --user ada@example.org   # acts as Ada (sign-in mode)
     python -m core.tokens list
     python -m core.tokens revoke <id>
 """
@@ -97,6 +98,8 @@ def issue(name: str, *, user: str | None = None) -> tuple[ApiToken, str]:
         raise InvalidInput("A token needs a name of 1 to 200 characters (who or what uses it).")
     token = secrets.token_urlsafe(32)
     row = ApiToken(name=name, user=user, digest=digest(token))
+    if user and as_uuid(user):
+        row.owner_id = as_uuid(user)  # the user sees and revokes it (the flush hook stamps the acting user too)
     with session() as s:
         s.add(row)
     return row, token
@@ -119,10 +122,20 @@ def revoke(token_id: uuid.UUID | str) -> ApiToken:
         return row
 
 
+def _user_id(who: str) -> str:
+    """The id of the signed-in user with this e-mail or subject (a token then acts as them)."""
+    from core import users
+
+    for user in users.list_users():
+        if who in (user.email, user.subject):
+            return str(user.id)
+    raise NotFound(f"No user with the e-mail or subject {who!r}.", hint="The user must have signed in once.")
+
+
 def main(argv: list[str]) -> int:
     """The command line: issue NAME | list | revoke ID."""
-    if argv[:1] == ["issue"] and len(argv) == 2:
-        row, token = issue(argv[1])
+    if argv[:1] == ["issue"] and len(argv) in (2, 4) and (len(argv) == 2 or argv[2] == "--user"):
+        row, token = issue(argv[1], user=_user_id(argv[3]) if len(argv) == 4 else None)
         print(f"{token}\n(token {row.id} for {row.name!r}: shown once, only its digest is stored)")
     elif argv == ["list"]:
         for row in list_tokens():
@@ -130,7 +143,7 @@ def main(argv: list[str]) -> int:
     elif argv[:1] == ["revoke"] and len(argv) == 2:
         print(f"revoked {revoke(argv[1]).name!r}")
     else:
-        print("usage: python -m core.tokens issue NAME | list | revoke ID", file=sys.stderr)
+        print("usage: python -m core.tokens issue NAME [--user EMAIL|SUBJECT] | list | revoke ID", file=sys.stderr)
         return 2
     return 0
 

@@ -261,3 +261,46 @@ def test_sign_in_off_is_one_local_user_with_nothing_filtered(tmp_path: Path) -> 
 def test_a_bad_subject_is_refused(team: dict, subject: str) -> None:
     with pytest.raises(Exception, match="subject"):
         users.get_or_create(subject)
+
+
+def test_over_a2a_each_users_token_sees_only_that_users_data(team: dict) -> None:
+    import anyio
+    import httpx
+
+    from tests.integration.a2a_helpers import client, collect, request, serving
+
+    _, bob_token = tokens.issue("bob laptop", user=str(team["b"].id))
+
+    async def ask(base: str, token: str) -> str:
+        async with httpx.AsyncClient(timeout=60, headers={"Authorization": f"Bearer {token}"}) as http:
+            c = await client(http, f"{base}/agents/sql_expert/", streaming=False)
+            events = await collect(c, request("SELECT region, price FROM customers"))
+        return str(events)
+
+    with serving() as base:
+        as_bob = anyio.run(ask, base, bob_token)
+        as_alice = anyio.run(ask, base, team["token"])
+    assert "north" in as_alice
+    assert "north" not in as_bob and "customers" in as_bob  # B is told the table is unknown, nothing more
+
+
+def test_over_mcp_a_tool_call_acts_as_the_tokens_user(team: dict) -> None:
+    from types import SimpleNamespace
+
+    from agents import mcp_server
+
+    def ctx(owner: str) -> SimpleNamespace:  # what the SDK hands a handler: the request, its user, the token
+        token = SimpleNamespace(client_id=owner)
+        return SimpleNamespace(request=SimpleNamespace(user=SimpleNamespace(access_token=token)))
+
+    principal = tokens.verify(team["token"])
+    assert mcp_server.caller(ctx(principal.owner)) == str(team["a"].id)
+    import anyio
+
+    async def names(owner: str) -> list[str]:
+        listed = await mcp_server.list_resources(ctx(owner), None)
+        return sorted({r.name.split(" ")[0] for r in listed.resources})
+
+    assert anyio.run(names, principal.owner) == ["customers", "sales"]
+    assert anyio.run(names, f"user:{team['b'].id}") == []
+    assert anyio.run(names, "token:service") == []  # a token of nobody's acts as the local user: nothing here
