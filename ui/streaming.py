@@ -8,6 +8,7 @@ never reaches the page unsanitised, not even half a link or image.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import queue
 import threading
@@ -18,6 +19,7 @@ import streamlit as st
 
 from agents import events
 from agents.specialists import SPECIALISTS
+from core import users
 from ui.safe import code_span, sanitize_reply
 
 _DONE = object()
@@ -38,6 +40,10 @@ class AnswerStream:
         self.steps = self.failed = 0
         self._raw = self._shown = ""
 
+    def _work_as(self, user: Any) -> None:
+        with users.acting_as(user if user is not None else users.NOBODY):
+            self._work()
+
     def _work(self) -> None:
         try:
             self.reply = self._ask(self._queue.put)
@@ -48,7 +54,9 @@ class AnswerStream:
 
     def chunks(self, status: Any) -> Iterator[str]:
         """The answer as it streams (to pass to `st.write_stream`); tool steps go into `status` meanwhile."""
-        threading.Thread(target=self._work, name="assistant-answer", daemon=True).start()
+        # The thread acts as the page's user and in its project: it has no Streamlit session of its own
+        user, context = users.current_id(), contextvars.copy_context()
+        threading.Thread(target=context.run, args=(self._work_as, user), name="assistant-answer", daemon=True).start()
         while True:
             batch = [self._queue.get()]
             while not self._queue.empty():

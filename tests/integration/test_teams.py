@@ -304,3 +304,17 @@ def test_over_mcp_a_tool_call_acts_as_the_tokens_user(team: dict) -> None:
     assert anyio.run(names, principal.owner) == ["customers", "sales"]
     assert anyio.run(names, f"user:{team['b'].id}") == []
     assert anyio.run(names, "token:service") == []  # a token of nobody's acts as the local user: nothing here
+
+
+def test_the_sidebar_answer_thread_acts_as_the_pages_user_not_as_the_system(team: dict) -> None:
+    from ui.streaming import AnswerStream
+
+    class Status:  # the st.status container the steps are written into
+        def update(self, **_kwargs: object) -> None: ...
+        def markdown(self, *_args: object) -> None: ...
+
+    seen: list[object] = []
+    stream = AnswerStream(lambda _sink: seen.append((users.filtering_for(), len(datasets.list_datasets()))))
+    with users.acting_as(team["b"].id):
+        list(stream.chunks(Status()))
+    assert seen == [(team["b"].id, 0)]  # a thread of its own, yet Bob's view: none of Alice's datasets
