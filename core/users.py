@@ -389,6 +389,11 @@ def _check_parent(s: OrmSession, obj: object, user: uuid.UUID) -> None:
         owner = s.execute(select(c.owner_id).where(c.id == parent_id)).first()
         if owner is not None and owner[0] == user:
             return
+        if parent is Project:
+            name = s.execute(select(c.name).where(c.id == parent_id)).scalar()
+            raise ReadOnly(f"The project {str(name)[:80]!r} is shared with you read-only, so nothing new can join it.",
+                           hint="Pick one of your own projects (or none) as the current project, or ask its owner "
+                                "for edit rights.")
         raise ReadOnly("That item is shared with you read-only.",
                        hint="Ask its owner for edit rights, or make a copy of your own.")
 
