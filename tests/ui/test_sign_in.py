@@ -1,0 +1,80 @@
+"""AppTests of sign-in mode: the gate on every page, who the page acts as, administrators' Settings.
+
+`AppTest.user` stands in for what `st.login` leaves in `st.user` (the browser test signs in for real).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import datasets, users
+from core.config import reload_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+ALICE = {"is_logged_in": True, "sub": "sub-alice", "name": "Alice", "email": "alice@example.org"}
+BOB = {"is_logged_in": True, "sub": "sub-bob", "name": "Bob <b>", "email": "bob@example.org"}
+
+
+@pytest.fixture(autouse=True)
+def sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIGN_IN", "true")
+    reload_settings()
+
+
+def app(path: str, user: dict | None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=60)
+    at.user = dict(user) if user is not None else {"is_logged_in": False}
+    return at
+
+
+@pytest.mark.parametrize("page", ["Home.py", "pages/1_Datasets.py", "pages/3_Analyze.py", "pages/9_Settings.py"])
+def test_a_visitor_who_has_not_signed_in_sees_only_the_sign_in_button(page: str, csv_file: Path) -> None:
+    alice = users.get_or_create("sub-alice")
+    with users.acting_as(alice.id):
+        datasets.ingest_file(csv_file, name="alice_sales")
+    at = app(page, None).run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.metric and not at.dataframe
+    assert "alice_sales" not in str([m.value for m in at.markdown])
+
+
+def test_each_signed_in_user_sees_their_own_counts(csv_file: Path) -> None:
+    at = app("Home.py", ALICE).run()
+    assert not at.exception
+    alice = users.get_or_create("sub-alice")
+    with users.acting_as(alice.id):
+        datasets.ingest_file(csv_file, name="sales")
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Datasets"] == "1"
+    bob = app("Home.py", BOB).run()
+    assert {m.label: m.value for m in bob.metric}["Datasets"] == "0"
+    assert any("Signed in as Bob \\<b\\>" in c.value or "Signed in as Bob" in c.value for c in bob.sidebar.caption)
+
+
+def test_settings_are_for_administrators_only() -> None:
+    first = app("pages/9_Settings.py", ALICE).run()  # the first user to sign in is an administrator
+    assert not first.exception and any("Health" in h.value for h in first.subheader)
+    bob = app("pages/9_Settings.py", BOB).run()
+    assert not bob.exception
+    assert not bob.subheader and any("Only administrators" in i.value for i in bob.info)
+
+
+def test_an_identity_whose_token_has_expired_is_signed_out() -> None:
+    at = app("Home.py", {**ALICE, "exp": int(time.time()) - 60}).run()
+    assert not at.exception
+    assert not at.metric  # nothing of the workbench is shown to an expired identity
+    assert at.user.get("is_logged_in") is False
+
+
+def test_sign_in_is_recorded_once_per_session_in_the_audit() -> None:
+    at = app("Home.py", ALICE).run()
+    at.run()
+    alice = users.get_or_create("sub-alice")
+    with users.acting_as(alice.id):
+        sign_ins = [e for e in users.audit_log() if e.action == "sign_in"]
+    assert len(sign_ins) == 1 and sign_ins[0].user_id == alice.id
