@@ -13,6 +13,7 @@ import streamlit as st
 from core import charts
 from core.errors import InvalidInput
 from core.models import Dataset
+from ui.cache import per_user
 from ui.errors import guard
 from ui.fields import follow_default
 from ui.project_scope import scoped
@@ -32,7 +33,7 @@ class VizKeys:
     OPEN_CHART = "viz-open-chart-id"
 
 
-@st.cache_data(show_spinner="Drawing…", max_entries=32)
+@per_user(show_spinner="Drawing…", max_entries=32)
 def _cached_chart(kind: str, dataset_id: str, version: int, spec_json: str) -> str:
     return charts.make_chart(kind, dataset_id, **json.loads(spec_json)).to_json()
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import dl, ml
 from core.models.ml import MLModel
+from ui.cache import per_user
 from ui.safe import sanitize_reply
 
 
@@ -21,6 +22,6 @@ def evaluation_view(model: MLModel) -> None:
             col.plotly_chart(evaluation.figures[name], width="stretch", key=f"ml-fig-{name}")
 
 
-@st.cache_data(show_spinner="Evaluating on the test split…", max_entries=20)
+@per_user(show_spinner="Evaluating on the test split…", max_entries=20)
 def _evaluation(model_id: str, deep: bool) -> ml.Evaluation:
     return dl.evaluate(model_id) if deep else ml.evaluate(model_id)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.ml import explain
 from core.models.ml import MLModel
+from ui.cache import per_user
 from ui.errors import guard
 
 
@@ -37,7 +38,7 @@ def shap_summary(model: MLModel) -> None:
             col.plotly_chart(fig, width="stretch", key=f"ml-fig-{name}")
 
 
-@st.cache_data(show_spinner="Computing SHAP values…", max_entries=20)
+@per_user(show_spinner="Computing SHAP values…", max_entries=20)
 def _summary(model_id: str, target_class: str | None) -> explain.Explanation:
     return explain.explain_model(model_id, target_class=target_class)
 
@@ -56,6 +57,6 @@ def explain_prediction(model: MLModel, predicted: pd.DataFrame) -> None:
         st.plotly_chart(explain.waterfall_figure(expl, 0), width="stretch", key="ml-shap-waterfall")
 
 
-@st.cache_data(show_spinner="Explaining the prediction…", max_entries=50)
+@per_user(show_spinner="Explaining the prediction…", max_entries=50)
 def _rows(model_id: str, rows: pd.DataFrame, target_class: str | None) -> explain.Explanation:
     return explain.explain_rows(model_id, rows, target_class=target_class)

@@ -18,6 +18,7 @@ from core.ml.catalog import CATALOG, label
 from core.ml.metrics import HIGHER_IS_BETTER
 from core.models.ml import MLModel
 from ui import dl_view
+from ui.cache import per_user
 from ui.errors import guard, show_error
 from ui.evaluation import evaluation_view
 from ui.jobs import job_panel
@@ -117,7 +118,7 @@ def _default_target(dataset_id: uuid.UUID, version: int, columns: list[str]) -> 
     return len(columns) - 1
 
 
-@st.cache_data(show_spinner=False, max_entries=50)
+@per_user(show_spinner=False, max_entries=50)
 def _check(dataset_id: str, version: int, target: str, task: str | None) -> ml.Preflight:
     return ml.check_training(dataset_id, target=target, task=task, cv=2)
 

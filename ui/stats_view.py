@@ -13,6 +13,7 @@ from core import datasets, stats
 from core.errors import InvalidInput
 from core.models import Dataset
 from core.numfmt import format_number, format_p
+from ui.cache import per_user
 from ui.errors import guard
 from ui.fields import follow_default
 from ui.picker import pick_dataset
@@ -34,7 +35,7 @@ class StatsKeys:
     POWER = "stats-state-power"
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@per_user(show_spinner=False, max_entries=8)
 def _load(dataset_id: str, version: int) -> pd.DataFrame:
     return datasets.load_frame(dataset_id)
 

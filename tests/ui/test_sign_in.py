@@ -78,3 +78,22 @@ def test_sign_in_is_recorded_once_per_session_in_the_audit() -> None:
     with users.acting_as(alice.id):
         sign_ins = [e for e in users.audit_log() if e.action == "sign_in"]
     assert len(sign_ins) == 1 and sign_ins[0].user_id == alice.id
+
+
+def test_cached_page_results_are_kept_per_user() -> None:
+    from ui.cache import per_user
+
+    calls: list[object] = []
+
+    @per_user(max_entries=4)
+    def rows_of(dataset_id: str) -> tuple[object, str]:
+        calls.append(users.current_id())
+        return users.current_id(), dataset_id
+
+    alice, bob = users.get_or_create("sub-alice"), users.get_or_create("sub-bob")
+    with users.acting_as(alice.id):
+        assert rows_of("same-id") == (alice.id, "same-id")
+        assert rows_of("same-id") == (alice.id, "same-id")  # Alice's second call is served from the cache
+    with users.acting_as(bob.id):
+        assert rows_of("same-id") == (bob.id, "same-id")  # not Alice's cached result
+    assert calls == [alice.id, bob.id]

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import datasets, eda
 from core.models import Dataset
+from ui.cache import per_user
 from ui.errors import guard
 from ui.safe import escape_markdown, sanitize_reply
 from ui.state import Keys
@@ -56,7 +57,7 @@ def preview_tab(ds: Dataset) -> None:
                + (f" matching the filter (of {ds.rows:,})" if where else ""))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@per_user(show_spinner=False, max_entries=32)
 def _column_info(dataset_id: str, version: int) -> pd.DataFrame:
     rows = [c.model_dump() for c in eda.column_info(dataset_id)]
     frame = pd.DataFrame(rows)
