@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import datasets, projects, users
 from core.config import reload_settings
+from ui.state import ProjectKeys
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,6 +90,7 @@ def test_the_owner_shares_read_only_and_the_other_user_sees_it_without_edit_cont
     }
     assert not keys(at_bob) & changes
     assert at_bob.dataframe[0].value["name"].tolist() == ["sales"]  # the linked dataset is visible through it
+    assert at_bob.sidebar.selectbox(key=ProjectKeys.PICKER).options == ["(no project)"]  # not his to add to
 
 
 def test_a_hostile_name_is_shown_as_text_and_stop_sharing_closes_the_project_again(team: dict) -> None:
@@ -116,6 +118,7 @@ def test_a_share_narrowed_while_the_page_is_open_drops_the_edit_controls_and_cha
     assert not at.exception
     assert "Shared with you by Alice (alice@example.org) (can edit)." in [i.value for i in at.info]
     assert "project-edit-save" in keys(at) and "project-delete" not in keys(at)
+    assert at.sidebar.selectbox(key=ProjectKeys.PICKER).options == ["(no project)", "Alice's study"]
     # When Alice narrows the share to read-only before Bob saves his rename
     with users.acting_as(alice.id):
         projects.share(project.id, bob.id, can_edit=False)
