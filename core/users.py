@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, event, false, or_, select, true
@@ -239,6 +240,36 @@ def shares_of(project_id: uuid.UUID | str) -> list[ProjectShare]:
     project = _owned_project(project_id)
     with session() as s:
         return list(s.exec(select(ProjectShare).where(ProjectShare.project_id == project.id)).scalars().all())
+
+
+@dataclass(frozen=True)
+class Access:
+    """How the acting user reaches a project: as its owner, or through a share (read-only or editable)."""
+
+    owner: User | None
+    own: bool
+    can_edit: bool
+
+
+def access(project_id: uuid.UUID | str) -> Access:
+    """The acting user's access to a project they can see; raises NotFound for one they cannot.
+
+    Off sign-in, and for the system, everything is one's own.
+    """
+    key = as_uuid(project_id)
+    acting = filtering_for()
+    with session() as s:
+        project = s.get(Project, key) if key else None
+    if project is None:
+        raise NotFound(f"No project {project_id!r}.", hint="Pick one from the Projects page.")
+    with as_system(), session() as s:
+        owner = s.get(User, project.owner_id)
+        if acting is None or project.owner_id == acting:
+            return Access(owner=owner, own=True, can_edit=True)
+        mine = s.exec(select(ProjectShare.can_edit).where(
+            ProjectShare.project_id == project.id,
+            or_(ProjectShare.user_id == acting, ProjectShare.user_id.is_(None)))).scalars().all()
+    return Access(owner=owner, own=False, can_edit=any(mine))
 
 
 def _owned_project(project_id: uuid.UUID | str) -> Project:

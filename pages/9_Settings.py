@@ -5,6 +5,7 @@ import streamlit as st
 import jobs
 from core import system, users
 from core.config import Settings, get_settings
+from ui.admin_view import render_audit, render_users
 from ui.agent_settings import render_agent_settings
 from ui.errors import guard
 from ui.jobs import job_panel
@@ -16,6 +17,15 @@ if not users.is_admin():
     st.info("Only administrators see the system's settings and health. Ask one if something is wrong.")
     st.stop()
 st.title("Settings and health")
+
+if get_settings().sign_in:
+    st.subheader("Users")
+    with guard():
+        render_users()
+    st.subheader("Audit")
+    st.caption("Sign-ins, shares and deletions, newest first.")
+    with guard():
+        render_audit()
 
 st.subheader("Health")
 for run_check in system.CHECKS:

@@ -9,14 +9,18 @@ from __future__ import annotations
 import streamlit as st
 
 from core import project_context, projects
+from ui.share_view import access_of
 from ui.state import ProjectKeys
 
 NONE = ""
 
 
 def project_picker() -> str | None:
-    """A sidebar selectbox of active projects; returns the current project id (None: no project)."""
-    rows = projects.list_projects()
+    """A sidebar selectbox of active projects; returns the current project id (None: no project).
+
+    A project shared with this user read-only is not offered: what they make could not join it.
+    """
+    rows = [p for p in projects.list_projects() if access_of(p).can_edit]
     by_id = {str(p.id): p.name for p in rows}
     current = st.session_state.get(ProjectKeys.CURRENT) or NONE
     if current not in by_id:

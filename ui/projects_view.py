@@ -7,12 +7,14 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import charts, datasets, projects, stats
+from core import charts, datasets, projects, stats, users
+from core.config import get_settings
 from core.projects.methodology import missing_items
 from core.projects.summary import _configured as llm_configured
 from ui.errors import guard
 from ui.project_picker import set_current
 from ui.safe import escape_markdown, sanitize_reply
+from ui.share_view import access_of, share_section, shared_with_you
 from ui.state import ProjectKeys
 
 MIMES = {"ipynb": "application/x-ipynb+json", "py": "text/x-python", "html": "text/html"}
@@ -26,19 +28,26 @@ def render_projects() -> None:
             st.info("No projects yet. Create one above: whatever you make while it is current joins it.")
             return
         project = _open(rows)
-        _header(project)
-        items_tab, notes_tab, method_tab, summary_tab, export_tab = st.tabs(
-            ["Items", "Notes", "Methodology", "Summary", "Export & archive"])
-        with items_tab, guard():
-            _items(project)
-        with notes_tab, guard():
-            _notes(project)
-        with method_tab, guard():
+        access = access_of(project)
+        if not access.own:
+            shared_with_you(access)
+        _header(project, access)
+        names = ["Items", "Notes", "Methodology", "Summary", "Export & archive"]
+        tabs = st.tabs(names + (["Share"] if access.own and get_settings().sign_in else []))
+        editable = access.can_edit and project.status != "archived"
+        with tabs[0], guard():
+            _items(project, editable=editable)
+        with tabs[1], guard():
+            _notes(project, editable=editable)
+        with tabs[2], guard():
             _methodology(project)
-        with summary_tab, guard():
-            _summary(project)
-        with export_tab, guard():
-            _export(project)
+        with tabs[3], guard():
+            _summary(project, editable=editable)
+        with tabs[4], guard():
+            _export(project, editable=editable)
+        if len(tabs) > len(names):
+            with tabs[-1], guard():
+                share_section(project)
 
 
 def _create_form() -> None:
@@ -67,17 +76,23 @@ def _open(rows: list[projects.Project]) -> projects.Project:
     return by_id[chosen]
 
 
-def _header(p: projects.Project) -> None:
+def _header(p: projects.Project, access: users.Access) -> None:
     st.subheader(escape_markdown(p.name))
     if p.tags:
         st.caption("Tags: " + ", ".join(escape_markdown(t) for t in p.tags))
     if p.description:
         st.markdown(sanitize_reply(p.description))
+    if access.can_edit:  # a read-only share: nothing to change here, and new work must not join it
+        _edit_controls(p, own=access.own)
+    _template_results(p)
+
+
+def _edit_controls(p: projects.Project, *, own: bool) -> None:
     c1, c2 = st.columns(2)
     if c1.button("Make current", key="project-make-current"):
         set_current(str(p.id))
         st.rerun()
-    with c2.popover("Edit or delete"):
+    with c2.popover("Edit or delete" if own else "Edit"), guard():
         name = st.text_input("Name", value=p.name, key=f"project-edit-name-{p.id}")
         description = st.text_area("Description", value=p.description, key=f"project-edit-description-{p.id}")
         tags = st.text_input("Tags", value=", ".join(p.tags), key=f"project-edit-tags-{p.id}")
@@ -87,10 +102,13 @@ def _header(p: projects.Project) -> None:
                 changed["tags"] = _split(tags)
             projects.update_project(p.id, **changed)  # only what changed: the other fields keep others' edits
             st.rerun()
-        if st.button("Delete project", key="project-delete", type="primary"):
+        if own and st.button("Delete project", key="project-delete", type="primary"):
             projects.delete_project(p.id)
             st.session_state.pop(ProjectKeys.OPEN, None)
             st.rerun()
+
+
+def _template_results(p: projects.Project) -> None:
     if p.meta.get("results"):
         st.markdown("**Template run: each step beside the template's original**")
         st.dataframe(pd.DataFrame([{"step": r["index"] + 1, "kind": r["kind"], "status": r["status"],
@@ -99,7 +117,7 @@ def _header(p: projects.Project) -> None:
                      hide_index=True, key="project-template-results")
 
 
-def _items(p: projects.Project) -> None:
+def _items(p: projects.Project, *, editable: bool) -> None:
     rows = projects.items(p.id)
     shown = [r for r in rows if r.item_type != "dataset_version"]
     if shown:
@@ -107,7 +125,7 @@ def _items(p: projects.Project) -> None:
                      hide_index=True, key="project-items")
     else:
         st.info("Nothing linked yet. Make the project current and import, chart or test: it joins here.")
-    if p.status == "archived":
+    if not editable:
         return
     choices = _linkable(p)
     pick = st.selectbox("Link or unlink an item", list(choices), key="project-link-item",
@@ -132,8 +150,8 @@ def _linkable(p: projects.Project) -> dict[str, tuple[str, object]]:
     return out
 
 
-def _notes(p: projects.Project) -> None:
-    if p.status != "archived":
+def _notes(p: projects.Project, *, editable: bool) -> None:
+    if editable:
         with st.form("project-note-form", clear_on_submit=True):
             kind = st.selectbox("Kind", projects.NOTE_KINDS, key="project-note-kind")
             text = st.text_area("Note (Markdown)", key="project-note-text")
@@ -151,7 +169,7 @@ def _notes(p: projects.Project) -> None:
             flags = " · ".join(f for f, on in (("📌 pinned", note.pinned), ("✅ done", note.done)) if on)
             st.caption(f"{note.kind} · {note.created:%Y-%m-%d %H:%M} {flags}")
             st.markdown(sanitize_reply(note.text))
-            if p.status != "archived":
+            if editable:
                 c1, c2, c3 = st.columns(3)
                 if c1.button("Unpin" if note.pinned else "Pin", key=f"note-pin-{note.id}"):
                     projects.update_note(note.id, pinned=not note.pinned)
@@ -174,17 +192,17 @@ def _methodology(p: projects.Project) -> None:
                  hide_index=True, key="project-methodology")
 
 
-def _summary(p: projects.Project) -> None:
+def _summary(p: projects.Project, *, editable: bool) -> None:
     offline = projects.summary(p.id, llm=False)
     st.markdown(sanitize_reply(offline.text))
-    if llm_configured() and p.status != "archived" and st.button("Write a summary with the language model",
+    if llm_configured() and editable and st.button("Write a summary with the language model",
                                                                   key="project-llm-summary"):
         written = projects.summary(p.id, llm=True)
         st.markdown(sanitize_reply(written.text))
         st.caption("Saved as a note.")
 
 
-def _export(p: projects.Project) -> None:
+def _export(p: projects.Project, *, editable: bool) -> None:
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in p.name)[:60] or "project"
     gone = missing_items(projects.methodology(p.id)) if p.status != "archived" else []
     if gone:
@@ -198,7 +216,7 @@ def _export(p: projects.Project) -> None:
                             key=f"project-export-{fmt}", on_click="ignore")
     if p.status == "archived":
         st.info("This project is archived (read-only). Restore it from the Archive page to change it.")
-    elif st.button("Archive this project", key="project-archive", type="primary"):
+    elif editable and st.button("Archive this project", key="project-archive", type="primary"):
         a = projects.archive(p.id)
         st.success(f"Archived {escape_markdown(a.name)}. Find it on the Archive page.")
 
