@@ -64,8 +64,8 @@ async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
 
 def caller(ctx: Any) -> str | None:
     """The user id a request's token belongs to (None: a service token, stdio, or loopback without one)."""
-    request = getattr(ctx, "request", None)
-    token = getattr(getattr(request, "user", None), "access_token", None)
+    scope = getattr(getattr(ctx, "request", None), "scope", None) or {}  # `request.user` asserts without auth
+    token = getattr(scope.get("user"), "access_token", None)
     owner = str(getattr(token, "client_id", "") or "")
     return owner.removeprefix("user:") if owner.startswith("user:") else None
 

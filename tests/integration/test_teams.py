@@ -352,6 +352,52 @@ def test_over_a2a_each_users_token_sees_only_that_users_data(team1: dict) -> Non
     assert "north" not in as_bob and "customers" in as_bob  # B is told the table is unknown, nothing more
 
 
+def test_over_mcp_http_each_users_token_sees_only_that_users_data(team1: dict, tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import anyio
+    import httpx
+    import httpx2
+    from mcp.client.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    _, bob_token = tokens.issue("bob laptop", user=str(team1["b"].id))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "agents.mcp_server", "--http", "--port", str(port)],
+                            env={**os.environ, "PYTHONPATH": str(root)}, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    async def ask(token: str) -> tuple[list[str], str]:
+        http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as client:
+            listed = await client.list_resources()
+            result = await client.call_tool("sql_query", {"sql": "SELECT region FROM customers"})
+        return sorted({str(r.uri) for r in listed.resources}), result.content[0].text
+
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        alice_uris, alice_rows = anyio.run(ask, team1["token"])
+        bob_uris, bob_rows = anyio.run(ask, bob_token)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert "dataset://customers/preview" in alice_uris and "north" in alice_rows
+    assert bob_uris == [] and "north" not in bob_rows
+
+
 def test_over_mcp_a_tool_call_acts_as_the_tokens_user(team1: dict) -> None:
     from types import SimpleNamespace
 
@@ -359,7 +405,7 @@ def test_over_mcp_a_tool_call_acts_as_the_tokens_user(team1: dict) -> None:
 
     def ctx(owner: str) -> SimpleNamespace:  # what the SDK hands a handler: the request, its user, the token
         token = SimpleNamespace(client_id=owner)
-        return SimpleNamespace(request=SimpleNamespace(user=SimpleNamespace(access_token=token)))
+        return SimpleNamespace(request=SimpleNamespace(scope={"user": SimpleNamespace(access_token=token)}))
 
     principal = tokens.verify(team1["token"])
     assert mcp_server.caller(ctx(principal.owner)) == str(team1["a"].id)
