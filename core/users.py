@@ -297,6 +297,22 @@ def _event(action: str, item_type: str, item_id: object, label: str, detail: dic
                       label=str(label)[:2000], detail=detail or {})
 
 
+def record_sign_in(user: User, *, issued_at: object = None) -> bool:
+    """Audit a sign-in once per identity token (its `iat`), not once per page load; True when recorded.
+
+    Each browser tab or reload is a new Streamlit session with the same identity cookie: that is no sign-in.
+    """
+    stamp = str(issued_at) if issued_at not in (None, "") else ""
+    if stamp:
+        with as_system(), session() as s:
+            seen = s.exec(select(AuditEvent.detail).where(AuditEvent.user_id == user.id,
+                                                          AuditEvent.action == "sign_in")).scalars().all()
+        if any(detail.get("iat") == stamp for detail in seen):
+            return False
+    audit("sign_in", "user", user.id, user.email or user.name or user.subject, {"iat": stamp} if stamp else {})
+    return True
+
+
 def audit_log(*, limit: int = 200) -> list[AuditEvent]:
     """The newest audit events; administrators only (raises NotFound for others, like any hidden item)."""
     if not is_admin():

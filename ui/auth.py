@@ -60,7 +60,7 @@ def require_user() -> None:
         user = users.get_or_create(subject, name=str(st.user.get("name") or ""), email=str(st.user.get("email") or ""))
         st.session_state[SESSION_USER] = (subject, user.id)
         with users.acting_as(user.id):
-            users.audit("sign_in", "user", user.id, user.email or user.name or subject)
+            users.record_sign_in(user, issued_at=st.user.get("iat"))
     with st.sidebar:
         who = st.user.get("name") or st.user.get("email") or subject
         st.caption(f"Signed in as {escape_markdown(who)}")

@@ -97,3 +97,14 @@ def test_cached_page_results_are_kept_per_user() -> None:
     with users.acting_as(bob.id):
         assert rows_of("same-id") == (bob.id, "same-id")  # not Alice's cached result
     assert calls == [alice.id, bob.id]
+
+
+def test_a_reload_is_no_new_sign_in_but_a_new_identity_token_is() -> None:
+    issued = int(time.time())
+    app("Home.py", {**ALICE, "iat": issued}).run()
+    app("Home.py", {**ALICE, "iat": issued}).run()  # another tab or a reload: a new session, the same cookie
+    app("Home.py", {**ALICE, "iat": issued + 5}).run()  # signed in again: a new token
+    alice = users.get_or_create("sub-alice")
+    with users.acting_as(alice.id):
+        stamps = [e.detail.get("iat") for e in users.audit_log() if e.action == "sign_in"]
+    assert sorted(stamps) == [str(issued), str(issued + 5)]
