@@ -432,3 +432,36 @@ def test_the_sidebar_answer_thread_acts_as_the_pages_user_not_as_the_system(team
     with users.acting_as(team1["b"].id):
         list(stream.chunks(Status()))
     assert seen == [(team1["b"].id, 0)]  # a thread of its own, yet Bob's view: none of Alice's datasets
+
+
+@pytest.mark.integration
+def test_on_postgresql_and_redis_a_worker_process_acts_as_the_submitter(postgres: str, redis_url: str,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    from tests.integration.workers import start_worker, stop_worker, wait_until
+
+    monkeypatch.setenv("SIGN_IN", "true")
+    reload_settings()
+    a, b = users.get_or_create("sub-alice"), users.get_or_create("sub-bob")
+    memo = tmp_path / "bob-notes.txt"
+    memo.write_text("Bob's private note: the churn model uses tenure and plan.\n" * 3)
+    with users.acting_as(b.id):
+        job = jobs.submit("rag.index", path=str(memo), name="bob-notes.txt")
+    worker = start_worker(tmp_path, queues=("analysis_tasks",))
+    try:
+        def done() -> bool:
+            with users.acting_as(b.id):
+                return jobs.get_job(job.id).status in ("succeeded", "failed")
+
+        wait_until(done, 120, interval=0.2, what="the worker to index Bob's document")
+    finally:
+        stop_worker(worker)
+    with users.acting_as(b.id):
+        finished = jobs.get_job(job.id)
+        assert finished.status == "succeeded", finished.error
+        doc = rag.get_document(finished.result["document_id"])
+        assert doc.owner_id == b.id  # made by the worker process, owned by the one who asked
+    with users.acting_as(a.id):
+        assert rag.list_documents() == [] and jobs.list_jobs() == []
+        with pytest.raises(NotFound):
+            rag.get_document(doc.id)
