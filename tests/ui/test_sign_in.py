@@ -108,3 +108,18 @@ def test_a_reload_is_no_new_sign_in_but_a_new_identity_token_is() -> None:
     with users.acting_as(alice.id):
         stamps = [e.detail.get("iat") for e in users.audit_log() if e.action == "sign_in"]
     assert sorted(stamps) == [str(issued), str(issued + 5)]
+
+
+@pytest.mark.parametrize("page", ["pages/1_Datasets.py", "pages/2_Visualize.py", "pages/3_Analyze.py"])
+def test_a_guessed_dataset_id_in_the_session_shows_nothing_of_its_owner(page: str, csv_file: Path) -> None:
+    from ui.state import Keys
+
+    alice = users.get_or_create("sub-alice")
+    with users.acting_as(alice.id):
+        theirs = datasets.ingest_file(csv_file, name="alice_private")
+    at = app(page, BOB)
+    at.session_state[Keys.DATASET_ID] = str(theirs.id)  # as if Bob had planted Alice's id in his session
+    at.run()
+    assert not at.exception
+    shown = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.info, *at.warning, *at.error])
+    assert "alice_private" not in shown and not at.dataframe
