@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from a2a.types.a2a_pb2 import ListTasksRequest, Part, SendMessageConfiguration, SendMessageRequest
 from a2a.utils.errors import ContentTypeNotSupportedError, InvalidParamsError
@@ -72,3 +74,19 @@ def test_messages_we_cannot_serve_are_refused_saying_why(req: SendMessageRequest
 ])
 def test_accepts_follows_the_clients_output_modes(modes: tuple, media: str, taken: bool) -> None:
     assert accepts(SendMessageConfiguration(accepted_output_modes=list(modes)), media) is taken
+
+
+@pytest.mark.parametrize(("setting", "enabled"), [(None, "False"), ("true", "True")])
+def test_the_sdks_tracing_is_off_unless_the_operator_turns_it_on(setting: str | None, enabled: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OTEL_INSTRUMENTATION_A2A_SDK_ENABLED"}
+    if setting is not None:
+        env["OTEL_INSTRUMENTATION_A2A_SDK_ENABLED"] = setting
+    code = "import agents.a2a.app, a2a.utils.telemetry as t; print(t.otel_enabled)"
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == enabled
