@@ -3,8 +3,8 @@ with its agent card at the well-known path and a JSON-RPC endpoint, behind `agen
 
 Before the SDK sees a request: Host/Origin checks and the bearer token (`Guard`), a JSON content type
 (415 otherwise), a body no bigger than A2A_MAX_REQUEST_KB (413) and known enum values (-32602); before a
-message runs, `checks` refuses parts and output modes we cannot serve (-32005). The agent cards stay public, as the
-protocol expects: they say how to authenticate, and list skills, nothing else.
+message runs, `checks` refuses parts and output modes we cannot serve (-32005). The agent cards stay public,
+as the protocol expects: they say how to authenticate, and list skills, nothing else.
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ class Dispatcher(JsonRpcDispatcher):
             body = await request.json()  # kept on the request: the SDK reads it again without parsing
         except ValueError:
             body = None
-        model = self.METHOD_TO_MODEL.get(body.get("method")) if isinstance(body, dict) else None
+        method = body.get("method") if isinstance(body, dict) else None
+        model = self.METHOD_TO_MODEL.get(method) if isinstance(method, str) else None
         params = body.get("params") if model is not None else None
         why = unknown_enum(params, model.DESCRIPTOR) if isinstance(params, dict) else None
         if why:

@@ -121,6 +121,7 @@ def test_error_codes_over_http(sales) -> None:
         errors = anyio.run(sdk_errors, base)
         parse = _rpc(base, None, raw=b'{"jsonrpc": "2.0", "id": 1, "method": ')
         no_method = _rpc(base, {"jsonrpc": "2.0", "id": 2})
+        list_method = _rpc(base, {"jsonrpc": "2.0", "id": 6, "method": ["SendMessage"], "params": {}})
         unknown = _rpc(base, {"jsonrpc": "2.0", "id": 3, "method": "tasks/explode", "params": {}})
         bad_params = _rpc(base, {"jsonrpc": "2.0", "id": 4, "method": "GetTask", "params": {"id": {"x": 1}}})
         wrong_type = httpx.post(f"{base}/", content=b"id=1", headers={"Content-Type": "text/plain"}, timeout=30)
@@ -134,6 +135,7 @@ def test_error_codes_over_http(sales) -> None:
     # And raw JSON-RPC gets the JSON-RPC codes
     assert parse.json()["error"]["code"] == -32700
     assert no_method.json()["error"]["code"] == -32600
+    assert list_method.status_code == 200 and list_method.json()["error"]["code"] in (-32600, -32601)
     assert unknown.json()["error"]["code"] == -32601
     assert bad_params.json()["error"]["code"] == -32602
     # And a body that is not JSON or is too big never reaches the handler
