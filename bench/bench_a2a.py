@@ -42,8 +42,10 @@ def _p50(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-def bench_round_trip(base: str, n: int) -> tuple[float, float]:
-    """Interleaved (direct, A2A, direct, ...) after one untimed warm-up of each: both see the same load."""
+def bench_round_trip(base: str, n: int) -> tuple[float, float, float]:
+    """Interleaved (direct, A2A, direct, ...) after one untimed warm-up of each: both see the same load.
+    Returns both p50s and the p50 of the paired differences (each A2A call less the direct call before it),
+    which the machine's load moves least."""
     import httpx
 
     import agents
@@ -72,7 +74,7 @@ def bench_round_trip(base: str, n: int) -> tuple[float, float]:
                 over.append(await one_a2a())
 
     asyncio.run(run())
-    return _p50(direct), _p50(over)
+    return _p50(direct), _p50(over), _p50([a - d for a, d in zip(over, direct, strict=True)])
 
 
 def bench_first_token(base: str, n: int) -> tuple[float, float]:
@@ -128,17 +130,22 @@ def bench_first_token(base: str, n: int) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few repetitions only")
+    parser.add_argument("--rounds", type=int, default=30, help="interleaved rounds of the round-trip measure")
+    parser.add_argument("--no-first-token", action="store_true", help="the round trip only")
     args = parser.parse_args()
-    n = 5 if args.quick else 30
+    n = 5 if args.quick else args.rounds
     with tempfile.TemporaryDirectory() as tmp:
         _setup(Path(tmp))
         from tests.integration.a2a_helpers import serving
 
         with serving() as base:
-            direct, a2a = bench_round_trip(base, n)
+            direct, a2a, added = bench_round_trip(base, n)
             goal = 1.3 * direct + 10
             print(f"SendMessage round trip p50: A2A {a2a:.1f} ms vs agents.ask {direct:.1f} ms (baseline) -> "
-                  f"ratio {a2a / direct:.2f}x; goal <= {goal:.1f} ms: {'met' if a2a <= goal else 'MISSED'}")
+                  f"ratio {a2a / direct:.2f}x; goal <= {goal:.1f} ms: {'met' if a2a <= goal else 'MISSED'}; "
+                  f"A2A adds {added:.1f} ms per call (p50 of paired differences)")
+            if args.no_first_token:
+                return 0
             first_direct, first_a2a = bench_first_token(base, max(3, n // 5))
             print(f"first streamed token p50: A2A {first_a2a:.1f} ms vs agents.ask on_text {first_direct:.1f} ms "
                   f"(baseline) -> +{first_a2a - first_direct:.1f} ms, ratio {first_a2a / first_direct:.2f}x")

@@ -2,31 +2,39 @@
 with its agent card at the well-known path and a JSON-RPC endpoint, behind `agents.http_guard`.
 
 Before the SDK sees a request: Host/Origin checks and the bearer token (`Guard`), a JSON content type
-(415 otherwise) and a body no bigger than A2A_MAX_REQUEST_KB (413). The agent cards stay public, as the
-protocol expects: they say how to authenticate, and list skills, nothing else.
+(415 otherwise), a body no bigger than A2A_MAX_REQUEST_KB (413) and known enum values (-32602); before a
+message runs, `checks` refuses parts and output modes we cannot serve (-32005). The agent cards stay public,
+as the protocol expects: they say how to authenticate, and list skills, nothing else.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+from a2a.server.agent_execution import SimpleRequestContextBuilder
 from a2a.server.agent_execution.active_task import TERMINAL_TASK_STATES
 from a2a.server.context import ServerCallContext
+from a2a.server.events import Event
 from a2a.server.request_handlers import DefaultRequestHandlerV2
-from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
-from a2a.types.a2a_pb2 import CancelTaskRequest, GetTaskRequest, Task, TaskState
+from a2a.server.routes import create_agent_card_routes
+from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
+from a2a.types.a2a_pb2 import CancelTaskRequest, GetTaskRequest, Message, SendMessageRequest, Task, TaskState
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH
+from a2a.utils.errors import InvalidParamsError
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
 
 from agents.a2a.cards import WORKBENCH, agent_path, cards
+from agents.a2a.checks import check_message, unknown_enum
 from agents.a2a.executor import WorkbenchExecutor, cancel_job
-from agents.a2a.store import DbTaskStore
+from agents.a2a.store import DbTaskStore, FreshIds
 from agents.http_guard import WILDCARD_BINDS, Guard, host_name
 
 log = logging.getLogger(__name__)
@@ -40,8 +48,21 @@ class WorkbenchRequestHandler(DefaultRequestHandlerV2):
     GetTask brings their state up to date from the job row, CancelTask cancels their job."""
 
     def __init__(self, *, agent: str, card: Any) -> None:
-        self.store = DbTaskStore(agent)
-        super().__init__(agent_executor=WorkbenchExecutor(agent), task_store=self.store, agent_card=card)
+        fresh = FreshIds()
+        self.store = DbTaskStore(agent, fresh)
+        super().__init__(agent_executor=WorkbenchExecutor(agent, fresh), task_store=self.store, agent_card=card,
+                         request_context_builder=SimpleRequestContextBuilder(task_id_generator=fresh,
+                                                                             context_id_generator=fresh))
+
+    async def on_message_send(self, params: SendMessageRequest, context: ServerCallContext) -> Message | Task:
+        check_message(params)
+        return await super().on_message_send(params, context)
+
+    async def on_message_send_stream(self, params: SendMessageRequest,
+                                     context: ServerCallContext) -> AsyncGenerator[Event, None]:
+        check_message(params)
+        async for event in super().on_message_send_stream(params, context):
+            yield event
 
     async def _orphan(self, task_id: str, context: ServerCallContext) -> tuple[Task, str] | None:
         task = await self.task_store.get(task_id, context)
@@ -79,6 +100,25 @@ class WorkbenchRequestHandler(DefaultRequestHandlerV2):
         if orphan is not None:
             await anyio.to_thread.run_sync(cancel_job, orphan[1])
         return await super().on_cancel_task(params, context)
+
+
+class Dispatcher(JsonRpcDispatcher):
+    """The SDK's JSON-RPC dispatcher, refusing (-32602) an enum value it would otherwise read as unset."""
+
+    async def handle_requests(self, request: Request) -> Response:
+        try:
+            body = await request.json()  # kept on the request: the SDK reads it again without parsing
+        except ValueError:
+            body = None
+        method = body.get("method") if isinstance(body, dict) else None
+        model = self.METHOD_TO_MODEL.get(method) if isinstance(method, str) else None
+        params = body.get("params") if model is not None else None
+        why = unknown_enum(params, model.DESCRIPTOR) if isinstance(params, dict) else None
+        if why:
+            rid = body.get("id")
+            rid = rid if isinstance(rid, str | int) and not isinstance(rid, bool) else None
+            return self._generate_error_response(rid, InvalidParamsError(message=why))
+        return await super().handle_requests(request)
 
 
 class BodyRules:
@@ -137,7 +177,8 @@ def build_app(*, host: str, port: int, required: bool, public_url: str = "", ext
     for key, card in cards(base, secured=required).items():
         handler = WorkbenchRequestHandler(agent=key, card=card)
         handlers.append(handler)
-        inner = create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/")
+        rpc = Route("/", endpoint=Dispatcher(request_handler=handler).handle_requests, methods=["POST"])
+        inner = [*create_agent_card_routes(card), rpc]
         open_paths.append(agent_path(key) + AGENT_CARD_WELL_KNOWN_PATH)
         if key == WORKBENCH:
             routes = inner + routes

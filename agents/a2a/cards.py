@@ -21,8 +21,9 @@ from agents.tools import TOOLS
 
 WORKBENCH = "workbench"
 PLOTLY_JSON = "application/vnd.plotly.v1+json"
+SQL = "application/sql"
 INPUT_MODES = ["text/plain", "application/json"]
-OUTPUT_MODES = ["text/plain", "application/json", PLOTLY_JSON]
+OUTPUT_MODES = ["text/plain", "text/markdown", "application/json", PLOTLY_JSON, SQL]  # what the executor emits
 BEARER = "bearer"
 
 EXAMPLES: dict[str, list[str]] = {

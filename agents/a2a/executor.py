@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -21,11 +22,12 @@ from a2a.helpers import new_data_part, new_task_from_user_message, new_text_part
 from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
-from a2a.types.a2a_pb2 import Message, Part, TaskState
+from a2a.types.a2a_pb2 import Message, Part, SendMessageConfiguration, TaskState
 
 from agents import events
-from agents.a2a.cards import PLOTLY_JSON, WORKBENCH
-from agents.a2a.store import conversation_of, owner_of
+from agents.a2a.cards import PLOTLY_JSON, SQL, WORKBENCH
+from agents.a2a.checks import accepts
+from agents.a2a.store import FreshIds, conversation_of, owner_of
 from agents.specialists import SPECIALISTS
 from agents.tools.registry import ToolResult
 from core.errors import WorkbenchError
@@ -54,15 +56,16 @@ def chart_part(result: ToolResult) -> Part:
 class Relay:
     """Turns assistant events into A2A updates for one task."""
 
-    def __init__(self, updater: TaskUpdater, agent: str) -> None:
-        self.updater, self.agent, self.streamed, self.steps = updater, agent, False, 0
+    def __init__(self, updater: TaskUpdater, agent: str, config: SendMessageConfiguration | None = None) -> None:
+        self.updater, self.agent, self.streamed, self.steps, self.config = updater, agent, False, 0, config
         self.answer_id = f"{updater.task_id}-answer"
+        self.text_type = "text/markdown" if accepts(config, "text/markdown") else "text/plain"
 
     def message(self, text: str, agent: str, **meta: Any) -> Message:
         return self.updater.new_agent_message([new_text_part(text)], metadata={"agent": agent, **meta})
 
     async def text(self, chunk: str) -> None:
-        await self.updater.add_artifact([new_text_part(chunk, media_type="text/markdown")], artifact_id=self.answer_id,
+        await self.updater.add_artifact([new_text_part(chunk, media_type=self.text_type)], artifact_id=self.answer_id,
                                         name="answer", append=self.streamed, last_chunk=False)
         self.streamed = True
 
@@ -92,7 +95,8 @@ class Relay:
         if ev.result.figure is not None:
             parts.append(chart_part(ev.result))
         if ev.result.sql:
-            parts.append(new_text_part(ev.result.sql, media_type="application/sql"))
+            parts.append(new_text_part(ev.result.sql, media_type=SQL))
+        parts = [p for p in parts if accepts(self.config, p.media_type)]  # what the client said it takes
         if parts:
             await self.updater.add_artifact(parts, artifact_id=f"{self.updater.task_id}-step{self.steps}",
                                             name=f"{ev.tool} ({agent_name(ev.agent)})",
@@ -102,8 +106,8 @@ class Relay:
 class WorkbenchExecutor(AgentExecutor):
     """Answers as the routing workbench (agent None) or as one pinned specialist."""
 
-    def __init__(self, agent: str = WORKBENCH) -> None:
-        self.agent = agent
+    def __init__(self, agent: str = WORKBENCH, fresh: FreshIds | None = None) -> None:
+        self.agent, self.fresh = agent, fresh or FreshIds()
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task = context.current_task or new_task_from_user_message(context.message)
@@ -111,29 +115,32 @@ class WorkbenchExecutor(AgentExecutor):
             await event_queue.enqueue_event(task)
         updater = TaskUpdater(event_queue, task.id, task.context_id)
         text = context.get_user_input().strip()
-        relay = Relay(updater, self.agent)
+        relay = Relay(updater, self.agent, context.configuration)
         if not text:
             await updater.reject(relay.message("Send the request as a text part (e.g. 'plot price by region').",
                                                self.agent))
             return
         owner = owner_of(context.call_context)
-        conv = await anyio.to_thread.run_sync(conversation_of, task.context_id, owner)
+        known = task.context_id not in self.fresh  # a context made for this request has no conversation yet
         await updater.start_work(relay.message(f"{agent_name(self.agent)} is working on it.", self.agent))
         try:
-            reply = await self._answer(text, conv, relay)
+            reply = await self._answer(text, partial(conversation_of, task.context_id, owner) if known else None,
+                                       relay)
         except WorkbenchError as exc:
             await updater.failed(relay.message(str(exc), self.agent))
             return
         await self._finish(reply, relay)
 
-    async def _answer(self, text: str, conversation_id: str | None, relay: Relay) -> Any:
+    async def _answer(self, text: str, conversation: Callable[[], str | None] | None, relay: Relay) -> Any:
+        """`agents.ask` in a worker thread (with the context's conversation looked up there: one thread hop),
+        its events relayed as they come."""
         import agents
 
         loop, queue = asyncio.get_running_loop(), asyncio.Queue()
 
         def work() -> Any:
             try:
-                return agents.ask(text, conversation_id=conversation_id, page="A2A",
+                return agents.ask(text, conversation_id=conversation() if conversation else None, page="A2A",
                                   agent=None if self.agent == WORKBENCH else self.agent,
                                   on_event=lambda ev: loop.call_soon_threadsafe(queue.put_nowait, ev))
             finally:
@@ -154,7 +161,7 @@ class WorkbenchExecutor(AgentExecutor):
         updater = relay.updater
         if not relay.streamed and reply.text:
             await relay.text(reply.text)
-        await updater.add_artifact([new_text_part("", media_type="text/markdown")], artifact_id=relay.answer_id,
+        await updater.add_artifact([new_text_part("", media_type=relay.text_type)], artifact_id=relay.answer_id,
                                    name="answer", append=True, last_chunk=True)
         meta = {"agent": reply.agent, "conversation_id": reply.conversation_id or "", "mode": reply.mode,
                 "handoffs": ",".join(reply.handoffs)}

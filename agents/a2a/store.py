@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 from a2a.server.context import ServerCallContext
+from a2a.server.id_generator import IDGenerator, IDGeneratorContext
 from a2a.server.tasks import TaskStore
 from a2a.types.a2a_pb2 import ListTasksRequest, ListTasksResponse, Task, TaskState
 from a2a.utils.constants import DEFAULT_LIST_TASKS_PAGE_SIZE
@@ -41,6 +43,29 @@ def _meta(task: Task, key: str) -> str | None:
 
 
 FLUSH_S = 0.5
+FRESH_KEPT = 4096
+
+
+class FreshIds(IDGenerator):
+    """UUIDs made here for new tasks and contexts, remembered until first stored (at most FRESH_KEPT): such an id
+    is in no database row yet, so reading it back needs no query (three per new task otherwise)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, None] = {}
+
+    def generate(self, context: IDGeneratorContext) -> str:
+        new = str(uuid.uuid4())
+        self._ids[new] = None
+        if len(self._ids) > FRESH_KEPT:
+            del self._ids[next(iter(self._ids))]
+        return new
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._ids
+
+    def stored(self, value: str) -> None:
+        self._ids.pop(value, None)
+
 DURABLE_STATES = frozenset({TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED,
                             TaskState.TASK_STATE_REJECTED, TaskState.TASK_STATE_INPUT_REQUIRED,
                             TaskState.TASK_STATE_AUTH_REQUIRED})
@@ -55,8 +80,8 @@ class DbTaskStore(TaskStore):
     newest state; another process may see a running task's state up to FLUSH_S old.
     """
 
-    def __init__(self, agent: str) -> None:
-        self.agent = agent
+    def __init__(self, agent: str, fresh: FreshIds | None = None) -> None:
+        self.agent, self.fresh = agent, fresh or FreshIds()
         self._pending: dict[str, tuple[Task, str]] = {}
         self._jobs: dict[str, str | None] = {}
         self._flushes: set[asyncio.Task[None]] = set()
@@ -65,6 +90,8 @@ class DbTaskStore(TaskStore):
     async def save(self, task: Task, context: ServerCallContext) -> None:
         owner, copy = owner_of(context), Task()
         copy.CopyFrom(task)
+        self.fresh.stored(copy.id)
+        self.fresh.stored(copy.context_id)
         job = _meta(copy, "job_id")
         if copy.status.state in DURABLE_STATES or (job and self._jobs.get(copy.id) != job):
             async with self._lock(copy.id):
@@ -111,6 +138,8 @@ class DbTaskStore(TaskStore):
             copy = Task()
             copy.CopyFrom(pending[0])
             return copy
+        if task_id in self.fresh:
+            return None
         return await anyio.to_thread.run_sync(self._get, task_id, owner_of(context))
 
     async def flush(self) -> None:

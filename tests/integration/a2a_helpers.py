@@ -10,6 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+# isort: off
+import agents.a2a  # noqa: F401  (first: it sets the SDK's defaults, as the server does, before the SDK loads)
+
+# isort: on
 import httpx
 import uvicorn
 from a2a.client import A2ACardResolver, ClientConfig, ClientFactory

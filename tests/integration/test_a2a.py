@@ -121,6 +121,7 @@ def test_error_codes_over_http(sales) -> None:
         errors = anyio.run(sdk_errors, base)
         parse = _rpc(base, None, raw=b'{"jsonrpc": "2.0", "id": 1, "method": ')
         no_method = _rpc(base, {"jsonrpc": "2.0", "id": 2})
+        list_method = _rpc(base, {"jsonrpc": "2.0", "id": 6, "method": ["SendMessage"], "params": {}})
         unknown = _rpc(base, {"jsonrpc": "2.0", "id": 3, "method": "tasks/explode", "params": {}})
         bad_params = _rpc(base, {"jsonrpc": "2.0", "id": 4, "method": "GetTask", "params": {"id": {"x": 1}}})
         wrong_type = httpx.post(f"{base}/", content=b"id=1", headers={"Content-Type": "text/plain"}, timeout=30)
@@ -134,6 +135,7 @@ def test_error_codes_over_http(sales) -> None:
     # And raw JSON-RPC gets the JSON-RPC codes
     assert parse.json()["error"]["code"] == -32700
     assert no_method.json()["error"]["code"] == -32600
+    assert list_method.status_code == 200 and list_method.json()["error"]["code"] in (-32600, -32601)
     assert unknown.json()["error"]["code"] == -32601
     assert bad_params.json()["error"]["code"] == -32602
     # And a body that is not JSON or is too big never reaches the handler
@@ -193,3 +195,50 @@ def test_training_is_a_working_task_on_a_job_that_cancel_cancels_even_after_a_re
     assert before.status.state == TaskState.TASK_STATE_WORKING
     assert cancelled.status.state == after.status.state == TaskState.TASK_STATE_CANCELED
     assert jobs.get_job(job_id).status == "cancelled"
+
+
+def test_request_checks_over_http_unknown_enum_unreadable_part_and_output_modes(sales) -> None:
+    def send(message: dict, configuration: dict | None = None) -> dict:
+        params = {"message": {"role": "ROLE_USER", "messageId": "m1", **message}}
+        if configuration is not None:
+            params["configuration"] = configuration
+        return _rpc(base, {"jsonrpc": "2.0", "id": 7, "method": "SendMessage", "params": params}).json()
+
+    with serving() as base:
+        bad_status = _rpc(base, {"jsonrpc": "2.0", "id": 1, "method": "ListTasks", "params": {"status": "running"}})
+        good_status = _rpc(base, {"jsonrpc": "2.0", "id": 2, "method": "ListTasks",
+                                  "params": {"status": "TASK_STATE_COMPLETED"}})
+        image = send({"parts": [{"text": "describe this"}, {"raw": "iVBORw0=", "mediaType": "image/png"}]})
+        empty_part = send({"parts": [{"text": "x"}, {"file": {"name": "a.bin"}}]})  # a 0.3 part: no content here
+        no_mode = send({"parts": [{"text": "list the datasets"}]}, {"acceptedOutputModes": ["application/x-nope"]})
+        plain = send({"parts": [{"text": 'sql: SELECT region FROM "sales" LIMIT 2'}]},
+                     {"acceptedOutputModes": ["text/plain"]})
+    # Then an unknown enum value is invalid params instead of a dropped filter
+    assert bad_status.json()["error"]["code"] == -32602 and "TASK_STATE_WORKING" in bad_status.json()["error"]["message"]
+    assert "tasks" in good_status.json()["result"]
+    # And a part we cannot read, or output modes we cannot produce, is ContentTypeNotSupported
+    assert image["error"]["code"] == -32005 and "image/png" in image["error"]["message"]
+    assert empty_part["error"]["code"] == -32602
+    assert no_mode["error"]["code"] == -32005 and "text/markdown" in no_mode["error"]["message"]
+    # And a client that takes only plain text gets the answer as text/plain and no table or SQL parts
+    task = plain["result"]["task"]
+    assert task["status"]["state"] == "TASK_STATE_COMPLETED"
+    media = {p.get("mediaType") for a in task["artifacts"] for p in a["parts"]}
+    assert media == {"text/plain"}, media
+
+
+def test_a_second_message_in_a_context_continues_its_conversation(sales) -> None:
+    async def scenario(base: str) -> tuple:
+        async with httpx.AsyncClient(timeout=60) as http:
+            c = await client(http, f"{base}/agents/sql_expert/", streaming=False)
+            first = (await collect(c, request("describe the columns of sales")))[-1].task
+            follow = request("list the datasets")
+            follow.message.context_id = first.context_id
+            second = (await collect(c, follow))[-1].task
+            return first, second
+
+    with serving() as base:
+        first, second = anyio.run(scenario, base)
+    conv = [t.metadata.fields["conversation_id"].string_value for t in (first, second)]
+    assert second.context_id == first.context_id and second.id != first.id
+    assert conv[0] and conv[1] == conv[0]

@@ -84,3 +84,30 @@ def test_a_forged_page_token_is_invalid_params(token: str) -> None:
     db = store.DbTaskStore("sql_expert")
     with pytest.raises(InvalidParamsError):
         asyncio.run(db.list(ListTasksRequest(page_token=token), ctx()))
+
+
+def test_ids_made_here_are_read_without_a_query_until_stored_and_their_context_then_is_known(backend: str) -> None:
+    # Given a store and the id generator the request handler uses for new tasks and contexts
+    fresh = store.FreshIds()
+    db = store.DbTaskStore("sql_expert", fresh)
+    task_id, context_id = fresh.generate(store.IDGeneratorContext()), fresh.generate(store.IDGeneratorContext())
+    t = task(TaskState.TASK_STATE_COMPLETED, task_id=task_id)
+    t.context_id = context_id
+
+    async def scenario() -> tuple:
+        before = await db.get(task_id, ctx())
+        await db.save(t, ctx())
+        return before, await db.get(task_id, ctx())
+
+    # When the new task is read, then stored, then read again
+    before, after = asyncio.run(scenario())
+    # Then it was absent, then the stored row; neither id counts as new once a task in it is stored
+    assert before is None and after.id == task_id and _row(task_id).context_id == context_id
+    assert task_id not in fresh and context_id not in fresh
+
+
+def test_the_ids_remembered_as_new_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "FRESH_KEPT", 3)
+    fresh = store.FreshIds()
+    made = [fresh.generate(store.IDGeneratorContext()) for _ in range(5)]
+    assert [m in fresh for m in made] == [False, False, True, True, True]
