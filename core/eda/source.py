@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 CHUNK = 150  # most columns per chunk (keeps each aggregate query's SQL text reasonable)
-CELL_BUDGET = 4_000_000  # most values per chunk held in memory at once
+CELL_BUDGET = 1_000_000  # most values per chunk held in memory at once (a million-row column alone)
 
 
 class Source:
