@@ -111,8 +111,10 @@ def numeric_moments(values: pa.ChunkedArray) -> dict[str, Any]:
     """Mean, sample standard deviation, exact quartiles (linear interpolation, as DuckDB's quantile_cont),
     bias-corrected skewness and excess kurtosis (as DuckDB's) of a numeric column; {} for a type pyarrow
     cannot convert to float64."""
-    try:
-        x = pc.cast(values, pa.float64(), safe=False)
+    try:  # pyarrow's kernels take integers and floats as they are (no float64 copy of the column)
+        plain_type = pa.types.is_integer(values.type) or pa.types.is_float32(values.type) or pa.types.is_float64(
+            values.type)
+        x = values if plain_type else pc.cast(values, pa.float64(), safe=False)
         q = pc.quantile(x, q=[0.25, 0.5, 0.75], interpolation="linear").to_pylist() if x.null_count < len(x) else None
         return {"mean": pc.mean(x).as_py(), "std": pc.stddev(x, ddof=1, min_count=2).as_py(), "q": q,
                 "skew": pc.skew(x, biased=False, min_count=3).as_py(),

@@ -72,7 +72,7 @@ def histogram_counts(values: pa.ChunkedArray, lo: float, width: float, bins: int
     return total.tolist()
 
 
-BLOCK = 1 << 20  # values per step of the histogram and of the largest gap
+BLOCK = 1 << 16  # values per step of the histogram and of the largest gap
 UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
