@@ -88,11 +88,11 @@ def largest_gap_seconds(values: pa.ChunkedArray) -> float | None:
         raw, scale = values.cast(pa.int64()), UNIT_SECONDS[kind.unit]
     else:
         return None
-    data = raw.drop_null().to_numpy()
+    parts = [chunk.drop_null().to_numpy() for chunk in raw.chunks]  # a chunk at a time: one copy in all
+    data = np.concatenate(parts) if parts else np.empty(0, dtype="int64")
+    del parts
     if len(data) < 2:
         return None
-    if not data.flags.writeable:
-        data = data.copy()
     data.sort()
     last = len(data) - 1
     gap = max(int((data[i + 1:min(i + BLOCK, last) + 1] - data[i:min(i + BLOCK, last)]).max())

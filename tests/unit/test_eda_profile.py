@@ -243,3 +243,18 @@ def test_a_filled_unique_column_means_no_duplicate_rows_without_counting(monkeyp
     prof = eda.profile(ds.id)
     # Then no duplicate row is reported and the row hashes were never counted
     assert prof.duplicate_rows == 0 and prof.column("key").distinct == 50
+
+
+def test_one_group_by_gives_the_categorical_measures_of_the_grouping_sets(mixed: tuple[Dataset, pd.DataFrame],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the mixed dataset profiled with one GROUP BY over every combination of its categories
+    ds, _ = mixed
+    joint = eda.profile(ds.id)
+    import core.eda.correlations as correlations_module
+
+    # When the categorical measures come from a GROUPING SETS scan per measure instead
+    monkeypatch.setattr(correlations_module, "JOINT_GROUPS", 0)
+    separate = eda.profile(ds.id, refresh=True)
+    # Then Cramér's V and the correlation ratio are the same for every pair
+    for method in ("cramers_v", "correlation_ratio"):
+        assert joint.matrix(method) == separate.matrix(method) and joint.matrix(method)
