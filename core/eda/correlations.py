@@ -8,6 +8,7 @@ SPEARMAN_SAMPLE rows; the other measures use every row.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -34,8 +35,58 @@ def correlations(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile], rows
     numeric, cats = candidates(cols)
     out = pearson(con, numeric)
     ranked, sample = spearman(con, numeric, rows)
-    out += ranked + cramers_v(con, cats) + correlation_ratio(con, cats, numeric, rows)
+    if cats and math.prod(c.distinct + 1 for c in cats) <= JOINT_GROUPS:
+        out += ranked + categorical_measures(con, cats, numeric, rows)
+    else:
+        out += ranked + cramers_v(con, cats) + correlation_ratio(con, cats, numeric, rows)
     return out, sample
+
+
+JOINT_GROUPS = 100_000  # most combinations of categories for which one GROUP BY serves every categorical measure
+
+
+def categorical_measures(con: duckdb.DuckDBPyConnection, cats: list[ColumnProfile], nums: list[ColumnProfile],
+                         rows: int) -> list[Correlation]:
+    """Cramér's V of every categorical pair and the correlation ratio of every categorical-numeric pair, from
+    one scan: the rows counted (with each numeric column's count and sum) per combination of all the
+    categories, which is small when each has few values; each measure sums the combinations it needs, so the
+    figures are those of `cramers_v` and `correlation_ratio` (one hash table instead of one per pair)."""
+    keys = ", ".join(quote(c.name) for c in cats)
+    stats = "".join(f", count({quote(x.name)}), sum({quote(x.name)}::DOUBLE)" for x in nums)
+    groups = con.execute(f"SELECT {keys}, count(*){stats} FROM data GROUP BY ALL").fetchall()
+    out = []
+    for i in range(len(cats)):
+        for j in range(i + 1, len(cats)):
+            cells: dict[tuple[Any, Any], int] = {}
+            for g in groups:
+                if g[i] is not None and g[j] is not None:
+                    cells[(g[i], g[j])] = cells.get((g[i], g[j]), 0) + g[len(cats)]
+            value = _cramers_v(cells)
+            if value is not None:
+                out.append(Correlation(a=cats[i].name, b=cats[j].name, method="cramers_v", value=round(value, 4)))
+    return out + _ratios_of_groups(cats, nums, groups, rows)
+
+
+def _ratios_of_groups(cats: list[ColumnProfile], nums: list[ColumnProfile], groups: list[tuple], rows: int
+                      ) -> list[Correlation]:
+    """The correlation ratio of each categorical-numeric pair from per-combination counts and sums (a missing
+    category is a group of its own, as in `correlation_ratio`)."""
+    out = []
+    base = len(cats) + 1
+    for j, x in enumerate(nums):
+        total = (x.std or 0) ** 2 * (rows - x.missing - 1)
+        if total <= 0 or x.mean is None:
+            continue
+        for i, c in enumerate(cats):
+            sums: dict[Any, list[float]] = {}
+            for g in groups:
+                acc = sums.setdefault(g[i], [0.0, 0.0])
+                acc[0] += g[base + 2 * j] or 0
+                acc[1] += g[base + 2 * j + 1] or 0.0
+            between = sum(n * (t / n - x.mean) ** 2 for n, t in sums.values() if n)
+            eta = math.sqrt(min(max(between / total, 0.0), 1.0))
+            out.append(Correlation(a=c.name, b=x.name, method="correlation_ratio", value=round(eta, 4)))
+    return out
 
 
 def pearson(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile]) -> list[Correlation]:
@@ -55,16 +106,24 @@ def spearman(con: duckdb.DuckDBPyConnection, cols: list[ColumnProfile], rows: in
     select = ", ".join(f"{quote(n)}::DOUBLE" for n in names)
     share = min(100.0, 100.0 * SPEARMAN_SAMPLE / max(rows, 1))
     sample = f" USING SAMPLE {share:.4f}% (bernoulli, 42)" if rows > SPEARMAN_SAMPLE else ""
-    arrays = con.execute(f"SELECT {select} FROM data{sample}").fetchnumpy()
-    matrix = np.column_stack([np.ma.filled(np.ma.asarray(arrays[k]).astype("float64"), np.nan) for k in arrays])
-    ranks = _rank_columns(matrix)
+    table = con.sql(f"SELECT {select} FROM data{sample}").to_arrow_table()
+    # one float64 copy of the sample (missing values as NaN), not a masked array and its copies per column
+    matrix = np.column_stack([table.column(k).to_numpy() for k in range(table.num_columns)])
+    del table
+    ranks: dict[int, np.ndarray] = {}  # whole-column ranks, for pairs where neither column misses a value
     out = []
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
             mask = ~np.isnan(matrix[:, i]) & ~np.isnan(matrix[:, j])
             if mask.sum() < 3:
                 continue
-            ri, rj = (_rank(matrix[mask, i]), _rank(matrix[mask, j])) if not mask.all() else (ranks[:, i], ranks[:, j])
+            if mask.all():
+                for k in (i, j):
+                    if k not in ranks:
+                        ranks[k] = _rank(matrix[:, k])
+                ri, rj = ranks[i], ranks[j]
+            else:
+                ri, rj = _rank(matrix[mask, i]), _rank(matrix[mask, j])
             value = num(np.corrcoef(ri, rj)[0, 1])
             if value is not None:
                 out.append(Correlation(a=names[i], b=names[j], method="spearman", value=round(value, 4)))
@@ -131,12 +190,6 @@ def _rank(values: np.ndarray) -> np.ndarray:
         mean_rank = first + (counts + 1) / 2
         ranks[order] = np.repeat(mean_rank, counts)
     return ranks
-
-
-def _rank_columns(matrix: np.ndarray) -> np.ndarray:
-    if np.isnan(matrix).any():
-        return np.full_like(matrix, np.nan)
-    return np.column_stack([_rank(matrix[:, i]) for i in range(matrix.shape[1])])
 
 
 def _cramers_v(cells: dict[tuple[str, str], int]) -> float | None:

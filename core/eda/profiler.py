@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from pydantic import ValidationError
 
 from core import duck, storage
@@ -68,7 +69,7 @@ def compute(path: Path, progress: Progress, *, dataset_id: str, name: str, versi
     with duck.cursor() as con, duck.explained("The profile"):
         columns = _columns(con, source, progress)
         progress(0.7, "Counting duplicate rows")
-        dupes = _duplicates(con, source)
+        dupes = _duplicates(con, source, columns)
         progress(0.8, "Computing correlations")
         corrs, sample = _correlations(con, source, columns)
     rows = source.rows
@@ -87,6 +88,7 @@ def _columns(con: duckdb.DuckDBPyConnection, source: Source, progress: Progress)
                  f"of {total:,}")
         with source.registered(con, names) as table:
             out += profile_chunk(con, table, source.rows)
+        pa.default_memory_pool().release_unused()  # the next chunk's peak, not this one's plus it
     return out
 
 
@@ -94,7 +96,11 @@ def _parquet(source: Source) -> str:
     return "read_parquet('" + str(source.path).replace("'", "''") + "')"
 
 
-def _duplicates(con: duckdb.DuckDBPyConnection, source: Source) -> int:
+def _duplicates(con: duckdb.DuckDBPyConnection, source: Source, columns: list[ColumnProfile]) -> int:
+    """Rows equal to an earlier row: none when a column is filled and unique (a distinct count that high is
+    always exact, see `columns._exact_distinct`), else counted over row hashes."""
+    if any(c.missing == 0 and c.distinct == source.rows for c in columns):
+        return 0
     names = ", ".join(quote(n) for n in source.names)
     distinct = con.execute(f"SELECT count(DISTINCT hash({names})) FROM {_parquet(source)}").fetchall()[0][0]
     return int(source.rows - distinct)

@@ -36,12 +36,19 @@ def examples(values: pa.ChunkedArray, limit: int = 5) -> list[str]:
     return list(dict.fromkeys(text_of(v)[:80] for v in first))[:limit]
 
 
-def top_values(values: pa.ChunkedArray, k: int, *, as_text: bool) -> list[tuple[Any, int]]:
-    """The `k` commonest non-null values with their counts, most frequent first, ties by value."""
+def value_counts(values: pa.ChunkedArray) -> pa.Table:
+    """Every distinct non-null value (`value`) with its number of rows (`count`), in order of appearance."""
     counts = pc.value_counts(values.drop_null())
-    if len(counts) == 0:
+    return pa.table({"value": counts.field("values"), "count": counts.field("counts")})
+
+
+def top_values(values: pa.ChunkedArray, k: int, *, as_text: bool, counts: pa.Table | None = None
+               ) -> list[tuple[Any, int]]:
+    """The `k` commonest non-null values with their counts, most frequent first, ties by value (`counts`: the
+    column's `value_counts`, when already made)."""
+    table = value_counts(values) if counts is None else counts
+    if table.num_rows == 0:
         return []
-    table = pa.table({"value": counts.field("values"), "count": counts.field("counts")})
     if as_text:
         pairs = [(text_of(v), n) for v, n in zip(table["value"].to_pylist(), table["count"].to_pylist(), strict=True)]
         return sorted(pairs, key=lambda vn: (-vn[1], vn[0]))[:k]
@@ -51,7 +58,43 @@ def top_values(values: pa.ChunkedArray, k: int, *, as_text: bool) -> list[tuple[
 
 
 def histogram_counts(values: pa.ChunkedArray, lo: float, width: float, bins: int) -> list[int]:
-    """Counts of the non-null values in `bins` equal bins of `width` from `lo` (the last bin holds the maximum)."""
-    data = values.drop_null().to_numpy().astype("float64")
-    index = np.minimum(np.floor((data - lo) / width), bins - 1).astype("int64")
-    return np.bincount(index[index >= 0], minlength=bins)[:bins].tolist()
+    """Counts of the non-null values in `bins` equal bins of `width` from `lo` (the last bin holds the maximum),
+    BLOCK values at a time, so the temporaries stay small whatever the column's length."""
+    total = np.zeros(bins, dtype="int64")
+    for start in range(0, len(values), BLOCK):
+        data = values.slice(start, BLOCK).drop_null().to_numpy().astype("float64")
+        data -= lo
+        data /= width
+        np.floor(data, out=data)
+        np.minimum(data, bins - 1, out=data)
+        index = data.astype("int64")
+        total += np.bincount(index[index >= 0], minlength=bins)[:bins]
+    return total.tolist()
+
+
+BLOCK = 1 << 16  # values per step of the histogram and of the largest gap
+UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def largest_gap_seconds(values: pa.ChunkedArray) -> float | None:
+    """The largest gap, in seconds, between consecutive distinct values of a date or timestamp column (that of
+    the sorted values: equal neighbours add gaps of zero), or None for another type or fewer than two values."""
+    kind = values.type
+    if pa.types.is_date32(kind):
+        raw, scale = values.cast(pa.int32()), 86400.0
+    elif pa.types.is_date64(kind):
+        raw, scale = values.cast(pa.int64()), 1e-3
+    elif pa.types.is_timestamp(kind):
+        raw, scale = values.cast(pa.int64()), UNIT_SECONDS[kind.unit]
+    else:
+        return None
+    parts = [chunk.drop_null().to_numpy() for chunk in raw.chunks]  # a chunk at a time: one copy in all
+    data = np.concatenate(parts) if parts else np.empty(0, dtype="int64")
+    del parts
+    if len(data) < 2:
+        return None
+    data.sort()
+    last = len(data) - 1
+    gap = max(int((data[i + 1:min(i + BLOCK, last) + 1] - data[i:min(i + BLOCK, last)]).max())
+              for i in range(0, last, BLOCK))
+    return gap * scale

@@ -66,3 +66,46 @@ def test_pages_and_charts_stay_under_half_the_data_size(workbench: Path) -> None
     assert got["middle_id"] == ROWS // 2
     assert got["scatter_points"] < ROWS
     assert got["extra_mb"] < data_mb / 2, f"peak {got['extra_mb']:.0f} MB above start for {data_mb:.0f} MB of data"
+
+
+PROFILE_ROWS = 1_000_000
+PROFILE_CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from core import datasets, eda
+def status_mb(field):
+    with open('/proc/self/status') as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith(field))
+datasets.get_dataset('tall')
+before = status_mb('VmRSS')
+prof = eda.profile('tall')
+print(json.dumps({'extra_mb': status_mb('VmHWM') - before, 'rows': prof.rows,
+                  'median': prof.column('amount').median, 'distinct': prof.column('city').distinct}))
+"""
+
+
+def test_a_full_profile_stays_within_a_small_multiple_of_the_data(workbench: Path) -> None:
+    # Given a million rows of numbers, text categories, dates and booleans with gaps (about 45 MB as Arrow)
+    rng = np.random.default_rng(4)
+    n = PROFILE_ROWS
+    amount, gaps = np.round(rng.normal(100, 25, n), 2), rng.random(n) < 0.03
+    table = pa.table({
+        "id": np.arange(n), "amount": pa.array(amount, mask=gaps), "qty": rng.integers(0, 50, n),
+        "city": pa.array(np.char.add("c", rng.integers(0, 300, n).astype(str))),
+        "day": pa.array(np.datetime64("2020-01-01") + rng.integers(0, 1500, n).astype("timedelta64[D]")),
+        "active": rng.random(n) < 0.7,
+    })
+    data_mb = table.nbytes / 2**20
+    datasets.store_table(table, name="tall", source="test")
+    del table
+    # When a fresh process profiles it (the DuckDB database it opens counts against the profile)
+    env = {**os.environ, "DATA_DIR": str(workbench)}
+    out = subprocess.run([sys.executable, "-c", PROFILE_CHILD, str(ROOT)], capture_output=True, text=True, env=env,
+                         timeout=300, cwd=workbench.parent)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    # Then the statistics are exact and the peak stays within 2.5x the data (5.6x before issue 15; its goal is 2x,
+    # which the benchmark measures: this bound leaves room for a loaded machine)
+    assert got["rows"] == n and got["distinct"] == 300
+    assert got["median"] == pytest.approx(float(np.median(amount[~gaps])))
+    assert got["extra_mb"] < 2.5 * data_mb, f"peak {got['extra_mb']:.0f} MB above start for {data_mb:.0f} MB of data"

@@ -181,3 +181,80 @@ def test_profile_reads_wide_data_a_chunk_of_columns_at_a_time(monkeypatch: pytes
     # Then every column is profiled exactly once, in chunks no wider than CHUNK, in file order
     assert widths == [150, 150, 100] and [c.name for c in prof.columns] == [f"c{i}" for i in range(400)]
     assert prof.column("c399").mean == pytest.approx(float(np.mean(datasets.load_frame(wide.id)["c399"])))
+
+
+def _same_statistics(a: eda.ColumnProfile, b: eda.ColumnProfile) -> None:
+    theirs = b.model_dump()
+    for key, value in a.model_dump().items():
+        other = theirs[key]
+        if isinstance(value, float) and isinstance(other, float):
+            assert other == pytest.approx(value, rel=1e-9, abs=1e-12), (a.name, key)
+        else:
+            assert other == value, (a.name, key)
+
+
+def test_tall_data_statistics_match_the_duckdb_aggregates(mixed: tuple[Dataset, pd.DataFrame],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the mixed dataset profiled by DuckDB's aggregates alone (it is shorter than ARROW_ROWS)
+    ds, _ = mixed
+    small = eda.profile(ds.id)
+    import core.eda.columns as columns_module
+    import core.eda.values as values_module
+
+    # When the tall-data path runs instead: pyarrow moments and quartiles, text summarised from its value
+    # counts, histograms and date gaps a few values at a time
+    monkeypatch.setattr(columns_module, "ARROW_ROWS", 0)
+    monkeypatch.setattr(columns_module, "FEW_DISTINCT", 1.0)
+    monkeypatch.setattr(values_module, "BLOCK", 7)
+    tall = eda.profile(ds.id, refresh=True)
+    # Then every statistic is the same, except that text distinct counts are exact rather than estimated
+    for a, b in zip(small.columns, tall.columns, strict=True):
+        if a.dtype == "VARCHAR":
+            assert b.distinct == datasets.load_frame(ds.id)[a.name].nunique()
+            a = a.model_copy(update={"distinct": b.distinct})
+        _same_statistics(a, b)
+    assert tall.correlations == small.correlations and tall.alerts == small.alerts
+
+
+def test_largest_gap_reads_dates_and_timestamps_of_every_unit() -> None:
+    from core.eda.values import largest_gap_seconds
+
+    days = pa.chunked_array([pa.array([3, None, 1], type=pa.date32()), pa.array([10, 3], type=pa.date32())])
+    assert largest_gap_seconds(days) == 7 * 86400
+    for unit, scale in (("s", 1), ("ms", 1_000), ("us", 1_000_000), ("ns", 1_000_000_000)):
+        stamps = pa.chunked_array([pa.array([0, 90 * scale, 30 * scale, None], type=pa.timestamp(unit, "UTC"))])
+        assert largest_gap_seconds(stamps) == pytest.approx(60)
+    assert largest_gap_seconds(pa.chunked_array([pa.array([5], type=pa.date32())])) is None
+    assert largest_gap_seconds(pa.chunked_array([pa.array(["2024-01-01"])])) is None
+
+
+def test_a_filled_unique_column_means_no_duplicate_rows_without_counting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a table whose key column is filled and unique, and whose other columns repeat
+    table = pa.table({"key": list(range(50)), "v": [1, 2] * 25})
+    ds = datasets.store_table(table, name="keyed", source="test")
+    import core.eda.profiler as profile_module
+
+    def no_scan(*_args: object) -> None:
+        raise AssertionError("the row hashes were counted")
+
+    monkeypatch.setattr(profile_module, "_parquet", no_scan)
+    # When it is profiled without correlations to compute (no categorical or second numeric column to scan)
+    monkeypatch.setattr(profile_module, "_correlations", lambda *_a: ([], 0))
+    prof = eda.profile(ds.id)
+    # Then no duplicate row is reported and the row hashes were never counted
+    assert prof.duplicate_rows == 0 and prof.column("key").distinct == 50
+
+
+def test_one_group_by_gives_the_categorical_measures_of_the_grouping_sets(mixed: tuple[Dataset, pd.DataFrame],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the mixed dataset profiled with one GROUP BY over every combination of its categories
+    ds, _ = mixed
+    joint = eda.profile(ds.id)
+    import core.eda.correlations as correlations_module
+
+    # When the categorical measures come from a GROUPING SETS scan per measure instead
+    monkeypatch.setattr(correlations_module, "JOINT_GROUPS", 0)
+    separate = eda.profile(ds.id, refresh=True)
+    # Then Cramér's V and the correlation ratio are the same for every pair
+    for method in ("cramers_v", "correlation_ratio"):
+        assert joint.matrix(method) == separate.matrix(method) and joint.matrix(method)
