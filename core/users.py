@@ -46,7 +46,7 @@ from core.models.documents import Document, DocumentChunk, DocumentPage
 from core.models.explore import QueryHistory, Visualization
 from core.models.job import Job
 from core.models.ml import MLModel, TrainingRun
-from core.models.project import Project, ProjectArchive, ProjectItem, ProjectNote, ProjectTemplate
+from core.models.project import ITEM_TYPES, Project, ProjectArchive, ProjectItem, ProjectNote, ProjectTemplate
 from core.models.protocols import ApiToken
 from core.models.schedule import Schedule, ScheduleRun
 from core.models.user import LOCAL_SUBJECT, AuditEvent, ProjectShare, User
@@ -212,6 +212,8 @@ def share(project_id: uuid.UUID | str, user_id: uuid.UUID | str, *, can_edit: bo
     """Open a project (and every item linked to it) to one user, or to "everyone"; only its owner may."""
     project = _owned_project(project_id)
     target = None if user_id == EVERYONE else get(user_id).id
+    if target == project.owner_id:
+        raise InvalidInput("A project is always open to its owner.", hint="Share it with someone else, or everyone.")
     with session() as s:
         row = s.exec(select(ProjectShare).where(ProjectShare.project_id == project.id,
                                                 ProjectShare.user_id.is_(None) if target is None
@@ -282,6 +284,33 @@ def _owned_project(project_id: uuid.UUID | str) -> Project:
     if get_settings().sign_in and acting is not None and project.owner_id != acting:
         raise ReadOnly(f"Only the owner of {project.name!r} can change whom it is shared with.")
     return project
+
+
+def check_link(project: Project, item_type: str, item_id: uuid.UUID) -> None:
+    """May the acting user link this item to `project`? Only an item they see (else NotFound), and one not
+    their own only into a project of its owner's: linking it elsewhere would share it on, and only the owner
+    shares (ReadOnly)."""
+    user = filtering_for()
+    model = {name: m for m, name in ITEM_TYPES.items()}.get(item_type)
+    if user is None or model is None:
+        return
+    with session() as s:
+        row = s.get(model, item_id)
+    if row is None:
+        raise NotFound(f"No {item_type.replace('_', ' ')} {str(item_id)!r}.", hint="Pick one from its page.")
+    owner = _owner_of(row)
+    if owner != user and owner != project.owner_id:
+        raise ReadOnly(f"{_label(row)} is shared with you: only its owner can add it to another project.",
+                       hint="Make a copy of your own, or ask its owner to add it.")
+
+
+def _owner_of(row: Any) -> uuid.UUID | None:
+    if type(row) in CHILDREN:
+        parent, fk = CHILDREN[type(row)]
+        with as_system(), session() as s:
+            return s.execute(select(parent.__table__.c.owner_id).where(parent.__table__.c.id == getattr(row, fk))
+                             ).scalar()
+    return getattr(row, "owner_id", None)
 
 
 # ---------------------------------------------------------------------------------------------- audit
@@ -378,6 +407,9 @@ def _refuse_bulk_change(state: ORMExecuteState, user: uuid.UUID) -> None:
     (Rows the user cannot see are left out by the criteria, as for a read: they are not found.)
     """
     entity = state.statement.entity_description.get("entity")
+    if entity is ProjectShare:
+        _refuse_share_change(state, user)
+        return
     if entity not in OWNED and entity not in CHILDREN:
         return
     table = entity.__table__
@@ -396,6 +428,27 @@ def _refuse_bulk_change(state: ORMExecuteState, user: uuid.UUID) -> None:
                        hint="Ask its owner, or make a copy of your own.")
 
 
+def _refuse_share_change(state: ORMExecuteState, user: uuid.UUID) -> None:
+    """Share rows change only through their project's owner (`share`, `unshare`): a statement touching
+    another's is refused whole."""
+    t, projects = ProjectShare.__table__, Project.__table__.c
+    query = select(t.c.id).where(~t.c.project_id.in_(select(projects.id).where(projects.owner_id == user))).limit(1)
+    if state.statement.whereclause is not None:
+        query = query.where(state.statement.whereclause)
+    if state.session.execute(query).first() is not None:
+        raise ReadOnly("Only a project's owner can change whom it is shared with.")
+
+
+def _check_share_row(s: OrmSession, row: ProjectShare, user: uuid.UUID) -> None:
+    c = Project.__table__.c
+    owner = s.execute(select(c.owner_id).where(c.id == row.project_id)).first()
+    if owner is not None and owner[0] == user:
+        return
+    if owner is None or s.execute(select(c.id).where(c.id == row.project_id, _visible(Project, user))).first() is None:
+        raise NotFound(f"No project {str(row.project_id)!r}.", hint="Pick one from the Projects page.")
+    raise ReadOnly("Only a project's owner can change whom it is shared with.")
+
+
 @event.listens_for(OrmSession, "before_flush")
 def _stamp_and_check(s: OrmSession, _context: Any, _instances: Any) -> None:
     """Stamp new items with the acting user; refuse changes to items the acting user may not change."""
@@ -406,6 +459,9 @@ def _stamp_and_check(s: OrmSession, _context: Any, _instances: Any) -> None:
         if s.new or s.dirty or s.deleted:
             raise ReadOnly("Sign in first: nothing can be saved without a signed-in user.")
         return
+    for obj in (*s.new, *s.dirty, *s.deleted):
+        if type(obj) is ProjectShare:
+            _check_share_row(s, obj, user)
     for obj in list(s.new):
         if type(obj) in OWNED:
             obj.owner_id = user

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import select
 
-from core import project_context
+from core import project_context, users
 from core.db import as_uuid, session, utcnow
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models.project import ITEM_TYPES, NOTE_KINDS, Project, ProjectItem, ProjectNote, item_type_of, label_of
@@ -132,6 +132,7 @@ def link(ref: uuid.UUID | str, item: object, *, item_type: str | None = None) ->
     """Link a stored item to the project (linking twice is harmless)."""
     project = writable(ref)
     kind, key = item_ref(item, item_type)
+    users.check_link(project, kind, key)
     with session() as s:
         exists = s.exec(select(ProjectItem).where(ProjectItem.project_id == project.id, ProjectItem.item_type == kind,
                                                   ProjectItem.item_id == key)).first()

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel
 from sqlmodel import select
 
+from core import users
 from core.db import session
 from core.errors import InvalidInput
 from core.models.documents import Document, DocumentChunk, DocumentPage
@@ -141,7 +142,7 @@ def sync_index(docs: list[Document]) -> None:
         fts.add_pages(doc.id, [(p[0], p[1]) for p in pages])
         fts.set_profile(doc.id, _profile(doc, pages[0][1] if pages else ""))
     if len(indexed) > len(docs):
-        with session() as s:
+        with users.as_system(), session() as s:  # every user's documents, not only the acting user's
             known = {str(i) for i in s.exec(select(Document.id)).all()}
         for stale in indexed - known:
             fts.delete(stale)

@@ -84,8 +84,9 @@ def tables() -> list[TableInfo]:
 
 
 def unavailable() -> list[str]:
-    """Names of datasets left out of SQL because their file is missing or unreadable."""
-    return sorted(_missing.values())
+    """Names of the acting user's datasets left out of SQL because their file is missing or unreadable."""
+    visible = {str(d.id) for d in list_datasets()}
+    return sorted(name for dataset_id, name in _missing.items() if dataset_id in visible)
 
 
 def scrub(message: str) -> str:
