@@ -18,7 +18,7 @@ from a2a.server.id_generator import IDGenerator, IDGeneratorContext
 from a2a.server.tasks import TaskStore
 from a2a.types.a2a_pb2 import ListTasksRequest, ListTasksResponse, Task, TaskState
 from a2a.utils.constants import DEFAULT_LIST_TASKS_PAGE_SIZE
-from a2a.utils.errors import InvalidParamsError
+from a2a.utils.errors import InvalidParamsError, TaskNotFoundError
 from google.protobuf.json_format import MessageToDict, ParseDict
 from sqlmodel import func, select
 
@@ -124,7 +124,7 @@ class DbTaskStore(TaskStore):
             if row is None:
                 row = A2ATask(id=task.id, owner=owner, agent=self.agent)
             elif row.owner != owner or row.agent != self.agent:
-                raise InvalidParamsError(message=f"Task {task.id} belongs to another caller or agent.")
+                raise TaskNotFoundError(message=f"Task {task.id} was not found.")  # another caller's: says nothing more
             row.context_id, row.state = task.context_id, TaskState.Name(task.status.state)
             row.job_id, row.last_updated = _meta(task, "job_id"), _stamp(task)
             row.task = MessageToDict(task)
