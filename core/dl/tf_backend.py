@@ -68,8 +68,23 @@ def _optimizer(spec: TrainSpec) -> keras.optimizers.Optimizer:
             "rmsprop": lambda: keras.optimizers.RMSprop(lr)}[spec.options.optimizer]()
 
 
+class _RunningLoss:
+    """The epoch's running mean training loss, read from the model only when converted with float()."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __float__(self) -> float:
+        return float(self.model.get_metrics_result()["loss"])
+
+
 class _Report(keras.callbacks.Callback):
-    """Per batch: cancel check and NaN check; per epoch: history, early stopping, best weights kept."""
+    """Before each batch: the cancel check (and every few hundred batches a point with the running loss);
+    per epoch: history, NaN check, early stopping, best weights kept.
+
+    It has no batch-end hook on purpose: one makes Keras convert every batch's logs to Python numbers (a
+    device sync per batch) and turns off its asynchronous callback dispatch.
+    """
 
     def __init__(self, tracker: Tracker, metric: str) -> None:
         super().__init__()
@@ -78,8 +93,8 @@ class _Report(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch_no = epoch + 1
 
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self.tracker.batch(self.epoch_no, float((logs or {}).get("loss", 0.0)))
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self.tracker.batch(self.epoch_no, _RunningLoss(self.model))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
@@ -118,7 +133,8 @@ def _fit(model: Any, p: Prepared, spec: TrainSpec, loss: str, tracker: Tracker) 
     y, yv = _targets(p.y_train, loss), _targets(p.y_val, loss)
     report = _Report(tracker, metric)
     model.fit(_layout(p.x_train), y, batch_size=spec.batch_size, epochs=spec.epochs, verbose=0, shuffle=True,
-              validation_data=(_layout(p.x_val), yv), callbacks=[report])
+              validation_data=(_layout(p.x_val), yv), validation_batch_size=max(spec.batch_size, 256),
+              callbacks=[report])
     if report.best is not None:
         model.set_weights(report.best)
     return model
@@ -154,16 +170,17 @@ def _fit_gan(gan: tf_nets.GAN, p: Prepared, spec: TrainSpec, tracker: Tracker) -
     x = p.x_train.astype("float32")
     for epoch in range(1, spec.epochs + 1):
         order = rng.permutation(len(x))
-        total = 0.0
+        g_losses, sizes = [], []
         for start in range(0, len(x), spec.batch_size):
             real = x[order[start:start + spec.batch_size]]
             z = rng.standard_normal((len(real), gan.latent)).astype("float32")
             d_loss, g_loss = step(tf.constant(real), tf.constant(z))
-            total += float(g_loss) * len(real)
-            tracker.batch(epoch, float(d_loss))
+            g_losses.append(g_loss)
+            sizes.append(len(real))
+            tracker.batch(epoch, d_loss)
         fake = g(rng.standard_normal((len(p.x_val), gan.latent)).astype("float32"), training=False).numpy()
         gap = float(np.abs(fake.mean(0) - p.x_val.mean(0)).mean() + np.abs(fake.std(0) - p.x_val.std(0)).mean())
-        tracker.epoch(epoch, total / len(x), gap, float(d_loss))
+        tracker.epoch(epoch, float(np.dot(tf.stack(g_losses).numpy(), sizes)) / len(x), gap, float(d_loss))
     tracker.best_epoch = spec.epochs
     return gan
 
