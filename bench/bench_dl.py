@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -93,15 +94,17 @@ def prepared_for(ids: dict[str, str], arch: str, key: str, target: str | None, t
     return spec, prepare(datasets.load_frame(ids[key]), spec, target, ids[key])
 
 
-def minimal_torch(net, p, spec, loss: str) -> float:
+def minimal_torch(net, p, spec, loss: str) -> list[float]:
+    """Shuffle, forward, backward, step; nothing else. Returns the seconds of each epoch."""
     import torch
 
     x, y = torch.from_numpy(p.x_train), torch.from_numpy(p.y_train if loss == "ce" else
                                                          p.y_train.reshape(len(p.y_train), -1).astype("float32"))
     opt = torch.optim.Adam(net.parameters(), lr=spec.learning_rate)
     crit = torch.nn.CrossEntropyLoss() if loss == "ce" else torch.nn.MSELoss()
-    started = time.perf_counter()
+    times = []
     for _ in range(spec.epochs):
+        started = time.perf_counter()
         net.train()
         order = torch.randperm(len(x))
         for i in range(0, len(x), spec.batch_size):
@@ -110,18 +113,20 @@ def minimal_torch(net, p, spec, loss: str) -> float:
             out = crit(net(x[idx]), y[idx])
             out.backward()
             opt.step()
-    return time.perf_counter() - started
+        times.append(time.perf_counter() - started)
+    return times
 
 
-def minimal_gan_torch(net, p, spec) -> float:
+def minimal_gan_torch(net, p, spec) -> list[float]:
     import torch
 
     x = torch.from_numpy(p.x_train)
     g_opt = torch.optim.Adam(net.generator.parameters(), lr=spec.learning_rate, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(net.discriminator.parameters(), lr=spec.learning_rate, betas=(0.5, 0.999))
     bce = torch.nn.BCEWithLogitsLoss()
-    started = time.perf_counter()
+    times = []
     for _ in range(spec.epochs):
+        started = time.perf_counter()
         order = torch.randperm(len(x))
         for i in range(0, len(x), spec.batch_size):
             real = x[order[i:i + spec.batch_size]]
@@ -134,10 +139,30 @@ def minimal_gan_torch(net, p, spec) -> float:
             g_opt.zero_grad()
             bce(net.discriminator(fake), torch.ones(len(real), 1)).backward()
             g_opt.step()
-    return time.perf_counter() - started
+        times.append(time.perf_counter() - started)
+    return times
 
 
-def minimal_keras(model, p, spec, loss: str) -> float:
+def _epoch_timer():
+    """A Keras callback that only notes when each epoch starts and ends (no batch hooks, so no host sync)."""
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.times: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None) -> None:
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None) -> None:
+            self.times.append(time.perf_counter() - self.started)
+
+    return EpochTimer()
+
+
+def minimal_keras(model, p, spec, loss: str) -> list[float]:
+    """`compile` + `fit`, without validation or callbacks of ours (only an epoch timer)."""
     import keras
 
     from core.dl.tf_backend import _layout
@@ -149,38 +174,113 @@ def minimal_keras(model, p, spec, loss: str) -> float:
     else:
         model.compile(keras.optimizers.Adam(spec.learning_rate), "mse")
         y = p.y_train.reshape(len(p.y_train), -1)
-    started = time.perf_counter()
-    model.fit(_layout(p.x_train), y, batch_size=spec.batch_size, epochs=spec.epochs, verbose=0, shuffle=True)
-    return time.perf_counter() - started
+    timer = _epoch_timer()
+    model.fit(_layout(p.x_train), y, batch_size=spec.batch_size, epochs=spec.epochs, verbose=0, shuffle=True,
+              callbacks=[timer])
+    return timer.times
 
 
-def overhead(ids: dict[str, str], frameworks: list[str], epochs: int) -> list[dict]:
+def minimal_gan_keras(gan, p, spec) -> list[float]:
+    """The GAN's two-player step as one `tf.function`, over shuffled batches; nothing else."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    g, d = gan.generator, gan.discriminator
+    g_opt, d_opt = keras.optimizers.Adam(spec.learning_rate, beta_1=0.5), keras.optimizers.Adam(spec.learning_rate,
+                                                                                              beta_1=0.5)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @tf.function
+    def step(real, z):
+        with tf.GradientTape() as tape:
+            real_out, fake_out = d(real, training=True), d(g(z, training=True), training=True)
+            d_loss = bce(tf.ones_like(real_out), real_out) + bce(tf.zeros_like(fake_out), fake_out)
+        d_opt.apply_gradients(zip(tape.gradient(d_loss, d.trainable_variables), d.trainable_variables, strict=True))
+        with tf.GradientTape() as tape:
+            fake_out = d(g(z, training=True), training=True)
+            g_loss = bce(tf.ones_like(fake_out), fake_out)
+        g_opt.apply_gradients(zip(tape.gradient(g_loss, g.trainable_variables), g.trainable_variables, strict=True))
+
+    rng = np.random.default_rng(0)
+    x = p.x_train.astype("float32")
+    times = []
+    for _ in range(spec.epochs):
+        started = time.perf_counter()
+        order = rng.permutation(len(x))
+        for i in range(0, len(x), spec.batch_size):
+            real = x[order[i:i + spec.batch_size]]
+            step(tf.constant(real), tf.constant(rng.standard_normal((len(real), gan.latent)).astype("float32")))
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def minimal(engine, spec, p, loss: str) -> list[float]:
+    """Seconds per epoch of the minimal loop on a fresh network of the same spec (same seed: same weights)."""
+    net = engine.build(spec, p.net_input())
+    if spec.framework == "pytorch":
+        return minimal_gan_torch(net, p, spec) if loss == "gan" else minimal_torch(net, p, spec, loss)
+    return minimal_gan_keras(net, p, spec) if loss == "gan" else minimal_keras(net, p, spec, loss)
+
+
+def ours(engine, spec, p, loss: str) -> list[float]:
+    """Seconds per epoch of `core.dl`'s loop (validation, progress, cancel checks, best weights, early-stopping
+    bookkeeping included), between the tracker's epoch calls: from the end of epoch 1 on, so without setup or
+    graph tracing."""
+    import itertools
+
     from core.dl.loop import Tracker
+
+    class Timed(Tracker):
+        ends: list[float]
+
+        def epoch(self, *args, **kwargs):
+            self.ends = [*getattr(self, "ends", []), time.perf_counter()]
+            return super().epoch(*args, **kwargs)
+
+    tracker = Timed(spec.epochs, 0, "metric")
+    engine.fit(engine.build(spec, p.net_input()), p, spec, loss, tracker)
+    return [b - a for a, b in itertools.pairwise(tracker.ends)]
+
+
+def _steady(times: list[float], skip_first: bool) -> float:
+    import statistics
+
+    return statistics.median(times[1:] if skip_first else times)
+
+
+def overhead(ids: dict[str, str], frameworks: list[str], epochs: int, repeats: int,
+             only: list[str] | None = None) -> list[dict]:
+    """Per architecture x framework: `repeats` interleaved pairs (the order alternates), after one warm-up pair;
+    each side's steady epoch time is the median of its epochs after the first (the first traces graphs and
+    fills caches); the figure is the median of the pairs' ratios, with their range as the spread."""
+    import statistics
+
     from core.dl.train import backend, loss_of
 
     rows = []
     for arch, key, target, task, options in OVERHEAD:
+        if only and arch not in only:
+            continue
         for framework in frameworks:
             spec, p = prepared_for(ids, arch, key, target, task, options, framework, epochs)
             engine, loss = backend(framework), loss_of(task)
-            if framework == "tensorflow" and loss == "gan":
-                minimal_s = None  # Keras has no fit() for a GAN; its step is already a hand-written tf.function
-            else:
-                net = engine.build(spec, p.net_input())
-                if framework == "pytorch":
-                    minimal_s = minimal_gan_torch(net, p, spec) if loss == "gan" else minimal_torch(net, p, spec, loss)
-                else:
-                    minimal_s = minimal_keras(net, p, spec, loss)
-            net = engine.build(spec, p.net_input())
-            started = time.perf_counter()
-            engine.fit(net, p, spec, loss, Tracker(spec.epochs, 0, "metric"))
-            ours_s = time.perf_counter() - started
-            ratio = ours_s / minimal_s if minimal_s else None
-            rows.append({"architecture": arch, "framework": framework, "ours_s_per_epoch": ours_s / epochs,
-                         "minimal_s_per_epoch": (minimal_s or float("nan")) / epochs, "ratio": ratio})
-            print(f"  {arch:12s} {framework:10s} ours {ours_s / epochs:.4f} s/epoch  minimal "
-                  f"{(minimal_s or float('nan')) / epochs:.4f} s/epoch  ratio "
-                  f"{'n/a' if ratio is None else f'{ratio:.2f}x'}", flush=True)
+            warm = spec.model_copy(update={"epochs": 2})
+            minimal(engine, warm, p, loss), ours(engine, warm, p, loss)  # warm-up: imports, kernels, allocator
+            ratios, mins, ourss = [], [], []
+            for r in range(repeats):
+                sides = [("minimal", minimal), ("ours", ours)]
+                for name, run in sides if r % 2 == 0 else sides[::-1]:
+                    t = _steady(run(engine, spec, p, loss), skip_first=name == "minimal")
+                    (mins if name == "minimal" else ourss).append(t)
+                ratios.append(ourss[-1] / mins[-1])
+            row = {"architecture": arch, "framework": framework, "ours_s_per_epoch": statistics.median(ourss),
+                   "minimal_s_per_epoch": statistics.median(mins), "ratio": statistics.median(ratios),
+                   "ratio_min": min(ratios), "ratio_max": max(ratios)}
+            rows.append(row)
+            print(f"  {arch:12s} {framework:10s} ours {row['ours_s_per_epoch']:.4f} s/epoch  minimal "
+                  f"{row['minimal_s_per_epoch']:.4f} s/epoch  ratio {row['ratio']:.2f}x "
+                  f"(pairs {row['ratio_min']:.2f}-{row['ratio_max']:.2f}x)", flush=True)
     return rows
 
 
@@ -225,17 +325,27 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--frameworks", nargs="+", default=["pytorch", "tensorflow"])
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-overhead", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="PyTorch threads (0: its default)")
+    parser.add_argument("--only", nargs="+", help="overhead: only these architectures")
     args = parser.parse_args()
     setup()
     import torch
 
     torch.manual_seed(0)
+    if args.threads:  # both loops of a pair run under the same setting; on a shared 2-core machine one thread
+        torch.set_num_threads(args.threads)  # keeps PyTorch from spinning against the other sessions' load
     ids = datasets_offline()
-    epochs = 2 if args.quick else 5
-    print(f"Overhead: our loop vs a minimal loop, {epochs} epochs each (ratio goal <= 1.15x)")
-    rows = overhead(ids, args.frameworks, epochs)
-    ratios = [r["ratio"] for r in rows if r["ratio"]]
-    print(f"  median ratio {sorted(ratios)[len(ratios) // 2]:.2f}x, worst {max(ratios):.2f}x")
+    epochs, repeats = (4, 3) if args.quick else (6, 5)
+    if not args.skip_overhead:
+        print(f"Overhead: our loop vs a minimal loop, {repeats} interleaved pairs of {epochs} epochs after a warm-up "
+              "(ratio goal <= 1.15x)")
+        rows = overhead(ids, args.frameworks, epochs, repeats, args.only)
+        for fw in args.frameworks:
+            ratios = sorted(r["ratio"] for r in rows if r["framework"] == fw)
+            print(f"  {fw}: median ratio {statistics.median(ratios):.2f}x, range {ratios[0]:.2f}-{ratios[-1]:.2f}x")
+        ratios = sorted(r["ratio"] for r in rows)
+        print(f"  all: median ratio {statistics.median(ratios):.2f}x, worst {ratios[-1]:.2f}x")
     if not args.skip_quality:
         quality(ids, args.frameworks, args.quick)
     return 0

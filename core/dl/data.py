@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from core.dl import encode, images
+from core.dl import encode, images, series
 from core.dl.spec import (
     ANOMALY,
     CLASSIFICATION,
@@ -50,6 +50,7 @@ class Prepared:
     n_out: int
     schema: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    levels: np.ndarray | None = None  # series: the ordered values the windows were cut from
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -309,13 +310,6 @@ def ordered_series(frame: pd.DataFrame, target: str, time_column: str) -> tuple[
     return values.interpolate(limit_direction="both").to_numpy("float64"), ordered[time_column]
 
 
-def windows(values: np.ndarray, window: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    n = len(values) - window - horizon + 1
-    x = np.stack([values[i:i + window] for i in range(n)])[:, :, None]
-    y = np.stack([values[i + window:i + window + horizon] for i in range(n)])
-    return x.astype("float32"), y.astype("float32")
-
-
 def infer_season(times: pd.Series) -> int:
     try:
         freq = pd.infer_freq(pd.DatetimeIndex(pd.to_datetime(times)))
@@ -337,14 +331,14 @@ def _series(frame: pd.DataFrame, spec: TrainSpec, target: str | None) -> Prepare
                            hint=f"Use a window of at most {max(2, len(values) // 3)} steps.")
     n_test = max(1, math.ceil(spec.options.test_size * n))
     n_val = max(1, round(spec.options.validation_fraction * (n - n_test)))
-    train_end = n - n_test - n_val + window  # values seen by the training windows' inputs
-    mean, std = float(values[:train_end].mean()), float(values[:train_end].std() or 1.0)
-    x, y = windows((values - mean) / std, window, horizon)
-    season = spec.options.season or infer_season(times)
     cut_val, cut_test = n - n_test - n_val, n - n_test
+    season = spec.options.season or infer_season(times)
+    level_x, level_y = series.windows(values, window, horizon)
     schema = {"kind": "series", "time_column": time_column, "value_column": target, "window": window,
-              "horizon": horizon, "scale": [mean, std], "season": season, "first_test": int(cut_test),
-              "classes": []}
+              "horizon": horizon, "season": season, "first_test": int(cut_test), "classes": [],
+              **series.fit(level_x[:cut_val], level_y[:cut_val], season)}  # training windows only
+    x, y = series.inputs(level_x, schema), series.targets(level_x, level_y, schema)
     return Prepared("series", x[:cut_val], y[:cut_val], x[cut_val:cut_test], y[cut_val:cut_test],
                     x[cut_test:], y[cut_test:], horizon, schema,
-                    [f"Chronological split: the last {n_test} window(s) are the test set; season {season}."])
+                    [f"Chronological split: the last {n_test} window(s) are the test set; season {season}. The "
+                     "network forecasts the seasonal-naive value plus a learned correction."], levels=values)

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from core.dl import scoring
+from core.dl import scoring, series
 from core.dl.data import Prepared, ordered_series, prepare
 from core.dl.predict import _deep
 from core.dl.spec import CLASSIFIERS, GENERATIVE, REGRESSION, SEQUENCE
@@ -67,7 +67,11 @@ def _figures(model: MLModel, p: Prepared, raw: np.ndarray, frame: pd.DataFrame,
 
 def _check_same_split(model: MLModel, prepared: Prepared) -> None:
     """The rebuilt split must have the network's input shape and test size (a changed dataset may not)."""
-    if prepared.net_input() != model.feature_schema.get("net") or len(prepared.x_test) != model.metrics.get("n_test"):
+    stored = model.feature_schema
+    if prepared.schema.get("encoding") != stored.get("encoding"):
+        raise ModelError(f"Model {model.name!r} was trained with an earlier encoding of its series, which the test "
+                         "split is no longer rebuilt with.", hint=CHANGED_HINT)
+    if prepared.net_input() != stored.get("net") or len(prepared.x_test) != model.metrics.get("n_test"):
         raise ModelError(f"The data of model {model.name!r} no longer gives the test split it was trained with "
                          "(the dataset version it used is gone and the current one differs).", hint=CHANGED_HINT)
 
@@ -78,7 +82,8 @@ def forecast_figures(p: Prepared, raw: np.ndarray, frame: pd.DataFrame) -> dict[
     window, horizon, first = int(schema["window"]), int(schema["horizon"]), int(schema["first_test"])
     values, times = ordered_series(frame, schema["value_column"], schema["time_column"])
     times = times.to_numpy()
-    truth, pred = scoring.unscale(p.y_test, schema["scale"]), scoring.unscale(raw, schema["scale"])
+    windows, truth = scoring.test_levels(p)
+    pred = series.forecast(raw, windows, schema)
     fig = go.Figure(go.Scatter(x=times[first + window:], y=values[first + window:], mode="lines", name="actual"))
     for h in sorted({0, horizon - 1}):
         at = first + window + h + np.arange(len(pred))

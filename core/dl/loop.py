@@ -3,6 +3,8 @@
 Both backends call `Tracker.batch()` between batches (the job's cancel flag is read there, at most every
 0.1 s by `jobs.progress`) and `Tracker.epoch()` after each epoch, which appends a history point
 (train/validation loss and the task's metric), writes it to the Job row and decides on early stopping.
+A batch's loss is handed over as it is (a device tensor) and read only when a point is due, every
+`BATCH_POINT_EVERY` batches: reading it every batch would wait for the device each time.
 """
 
 from __future__ import annotations
@@ -45,16 +47,18 @@ class Tracker:
     batches: int = 0
     started: float = field(default_factory=time.monotonic)
 
-    def batch(self, epoch: int, loss: float | None = None) -> None:
-        """Between batches: the cancel check (raises JobCancelled) and an occasional point for long epochs."""
+    def batch(self, epoch: int, loss: Any = None) -> None:
+        """Between batches: the cancel check (raises JobCancelled) and, every `BATCH_POINT_EVERY` batches, a
+        point with the batch's loss (anything `float()` reads: a number, a 0-d tensor; read only then)."""
         self.batches += 1
-        if loss is not None and not math.isfinite(loss):
-            raise nan_loss(epoch)
-        if self.batches % BATCH_POINT_EVERY == 0 and loss is not None:
-            self.progress(None, f"Epoch {epoch}, batch {self.batches}", {"epoch": epoch, "batch": self.batches,
-                                                                          "batch_loss": round(loss, 6)})
-        else:
+        if self.batches % BATCH_POINT_EVERY or loss is None:
             self.progress(None, None, None)
+            return
+        value = float(loss)
+        if not math.isfinite(value):
+            raise nan_loss(epoch)
+        self.progress(None, f"Epoch {epoch}, batch {self.batches}", {"epoch": epoch, "batch": self.batches,
+                                                                      "batch_loss": round(value, 6)})
 
     def epoch(self, epoch: int, train_loss: float, val_loss: float | None, metric: float | None) -> tuple[bool, bool]:
         """Record an epoch; return (improved: keep these weights, stop: no improvement for `patience` epochs)."""

@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core import datasets
-from core.dl import encode, images, scoring
+from core.dl import encode, images, scoring, series
 from core.dl.data import encode_text, ordered_series
-from core.dl.spec import ANOMALY, CLASSIFIERS, GENERATIVE, REGRESSION, SEQUENCE
+from core.dl.spec import ANOMALY, CLASSIFIERS, GENERATIVE, REGRESSION
 from core.dl.train import is_deep, load_network
 from core.errors import InvalidInput, ModelError
 from core.ml import artifacts
@@ -48,8 +48,12 @@ def predict(model_id: uuid.UUID | str, frame: pd.DataFrame) -> pd.DataFrame:
     if schema["kind"] == "series" and schema["time_column"] in frame.columns:
         frame = frame.sort_values(schema["time_column"], kind="stable")  # forecasts follow time order
     frame = frame.reset_index(drop=True)
-    x = _inputs(schema, frame)
     _, net, engine = load_network(model)
+    if schema["kind"] == "series":
+        windows = _series_windows(schema, frame)
+        raw = engine.predict(net, series.inputs(windows, schema))
+        return _first(_forecast_columns(schema, series.forecast(raw, windows, schema), len(frame)), frame, [])
+    x = _inputs(schema, frame)
     raw = engine.predict(net, x)
     return _first(_outputs(model.task, schema, x, raw, len(frame)), frame, [])
 
@@ -75,10 +79,10 @@ def _inputs(schema: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
             raise InvalidInput(f"Missing text column {column!r}.")
         vocab = {w: i + 2 for i, w in enumerate(schema["vocab"])}
         return encode_text(frame[column], vocab, int(schema["length"]))
-    return _series_inputs(schema, frame)
+    raise ModelError(f"Unknown input kind {kind!r} in the model's schema.", hint="Train the network again.")
 
 
-def _series_inputs(schema: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
+def _series_windows(schema: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     """Every window of `window` consecutive values (rows ordered by the time column), the last one included."""
     for column in (schema["time_column"], schema["value_column"]):
         if column not in frame.columns:
@@ -88,9 +92,7 @@ def _series_inputs(schema: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
         raise InvalidInput(f"Forecasting needs at least {window} rows (the model's window).",
                            hint="Upload the most recent rows of the series, at least one full window.")
     values, _ = ordered_series(frame, schema["value_column"], schema["time_column"])
-    mean, std = schema["scale"]
-    scaled = ((values - mean) / std).astype("float32")
-    return np.stack([scaled[s:s + window] for s in range(len(values) - window + 1)])[:, :, None]
+    return series.windows(values, window, 0)[0]
 
 
 def _outputs(task: str, schema: dict[str, Any], x: np.ndarray, raw: np.ndarray, n: int) -> pd.DataFrame:
@@ -107,16 +109,13 @@ def _outputs(task: str, schema: dict[str, Any], x: np.ndarray, raw: np.ndarray, 
         score = scoring.reconstruction_error(x, raw)
         out[PREDICTION] = score > float(schema["threshold"])
         out["anomaly_score"] = score
-    elif task == SEQUENCE:
-        return _forecast_columns(schema, raw, n)
     return out
 
 
-def _forecast_columns(schema: dict[str, Any], raw: np.ndarray, n: int) -> pd.DataFrame:
+def _forecast_columns(schema: dict[str, Any], values: np.ndarray, n: int) -> pd.DataFrame:
     """Row i (in time order) gets the forecast made `horizon` steps before it (NaN without a full window
     before that); the last row's `forecast_h<k>` columns hold the next values after the data."""
     window, horizon = int(schema["window"]), int(schema["horizon"])
-    values = scoring.unscale(raw, schema["scale"])
     pred = np.full(n, np.nan)
     for i in range(n):
         start = i - horizon - window + 1

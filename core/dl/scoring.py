@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats as sstats
 from sklearn import metrics as skm
 
+from core.dl import series
 from core.dl.data import Prepared
 from core.dl.spec import ANOMALY, CLASSIFIERS, REGRESSION, SEQUENCE
 from core.ml.catalog import CLASSIFICATION
@@ -61,11 +62,21 @@ def baseline(task: str, p: Prepared) -> dict[str, float]:
     return {}
 
 
+def test_levels(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """A forecaster's test windows and the values that followed them, as levels of the series."""
+    level_x, level_y = series.windows(p.levels, int(p.schema["window"]), int(p.schema["horizon"]))
+    first = int(p.schema["first_test"])
+    return level_x[first:], level_y[first:]
+
+
 def sequence_scores(p: Prepared, raw: np.ndarray) -> dict[str, Any]:
-    scale, season = p.schema["scale"], int(p.schema["season"])
-    truth, pred = unscale(p.y_test, scale), unscale(raw, scale)
-    naive = seasonal_naive(unscale(p.x_test[:, :, 0], scale), p.y_test.shape[1], season)
-    history = unscale(np.concatenate([p.x_train[0, :, 0], p.y_train[:, 0]]), scale)
+    """Test metrics in the series' units, and MASE: the error scaled by the training part's in-sample
+    seasonal-naive error (the seasonal-naive forecast's own MASE beside it)."""
+    season, window = int(p.schema["season"]), int(p.schema["window"])
+    windows, truth = test_levels(p)
+    pred = series.forecast(raw, windows, p.schema)
+    naive = series.seasonal_naive(windows, truth.shape[1], season)
+    history = p.levels[:len(p.x_train) + window]  # the values the training windows and their targets cover
     lag = season if len(history) > season else 1
     denominator = float(np.mean(np.abs(history[lag:] - history[:-lag]))) or 1.0
     out = _clean(compute_metrics(REGRESSION, truth.ravel(), pred.ravel(), None, 0))
@@ -73,15 +84,6 @@ def sequence_scores(p: Prepared, raw: np.ndarray) -> dict[str, Any]:
     out.update({"mase": out["mae"] / denominator, "naive_mae": naive_mae, "naive_mase": naive_mae / denominator,
                 "season": season})
     return out
-
-
-def seasonal_naive(window: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """For each window, step h is the value one (or more) seasons before it; a season longer than the
-    window falls back to the last value."""
-    w = window.shape[1]
-    m = season if season <= w else 1
-    steps = [w - 1 + h - m * math.ceil(h / m) for h in range(1, horizon + 1)]
-    return window[:, steps]
 
 
 def reconstruction_error(x: np.ndarray, recon: np.ndarray) -> np.ndarray:

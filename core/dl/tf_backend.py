@@ -8,6 +8,7 @@ worker serves one framework (PyTorch networks never go through Keras).
 
 from __future__ import annotations
 
+import math
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -68,24 +69,61 @@ def _optimizer(spec: TrainSpec) -> keras.optimizers.Optimizer:
             "rmsprop": lambda: keras.optimizers.RMSprop(lr)}[spec.options.optimizer]()
 
 
-class _Report(keras.callbacks.Callback):
-    """Per batch: cancel check and NaN check; per epoch: history, early stopping, best weights kept."""
+class _RunningLoss:
+    """The epoch's running mean training loss, read from the model only when converted with float()."""
 
-    def __init__(self, tracker: Tracker, metric: str) -> None:
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __float__(self) -> float:
+        return float(self.model.get_metrics_result()["loss"])
+
+
+class _Validation:
+    """Validation loss and metric (accuracy, or RMSE in standardised units) from one compiled forward pass
+    per chunk of rows. Keras's own per-epoch validation builds an iterator and a callback list every epoch,
+    which on small data costs more than the pass itself."""
+
+    def __init__(self, model: Any, x: np.ndarray, y: np.ndarray, loss: str, chunk: int, eager: bool) -> None:
+        self.chunks = [tf.constant(x[i:i + chunk]) for i in range(0, len(x), chunk)]
+        self.y, self.loss = y, loss
+
+        def forward(rows: tf.Tensor) -> tf.Tensor:
+            return model(rows, training=False)
+
+        self.forward = forward if eager else tf.function(forward, reduce_retracing=True)
+
+    def __call__(self) -> tuple[float, float]:
+        out = np.concatenate([np.asarray(self.forward(c), dtype="float64") for c in self.chunks])
+        if self.loss == "ce":
+            z = out - out.max(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return float(-log_p[np.arange(len(out)), self.y].mean()), float((out.argmax(1) == self.y).mean())
+        mse = float(np.mean((out - self.y) ** 2))
+        return mse, math.sqrt(mse)
+
+
+class _Report(keras.callbacks.Callback):
+    """Before each batch: the cancel check (and every few hundred batches a point with the running loss);
+    per epoch: history, NaN check, early stopping, best weights kept.
+
+    It has no batch-end hook on purpose: one makes Keras convert every batch's logs to Python numbers (a
+    device sync per batch) and turns off its asynchronous callback dispatch.
+    """
+
+    def __init__(self, tracker: Tracker, validate: _Validation) -> None:
         super().__init__()
-        self.tracker, self.metric, self.epoch_no, self.best = tracker, metric, 0, None
+        self.tracker, self.validate, self.epoch_no, self.best = tracker, validate, 0, None
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch_no = epoch + 1
 
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self.tracker.batch(self.epoch_no, float((logs or {}).get("loss", 0.0)))
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self.tracker.batch(self.epoch_no, _RunningLoss(self.model))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        metric = logs.get(f"val_{self.metric}")
-        improved, stop = self.tracker.epoch(epoch + 1, float(logs["loss"]), float(logs["val_loss"]),
-                                            None if metric is None else float(metric))
+        val_loss, metric = self.validate()
+        improved, stop = self.tracker.epoch(epoch + 1, float((logs or {})["loss"]), val_loss, metric)
         if improved or self.best is None:
             self.best = [w.copy() for w in self.model.get_weights()]
         if stop:
@@ -105,20 +143,16 @@ EAGER_BELOW_STEPS = 12  # tracing a graph costs more than it saves for a run of 
 
 
 def _fit(model: Any, p: Prepared, spec: TrainSpec, loss: str, tracker: Tracker) -> Any:
+    """`compile` + `fit` with the loss only (as a hand-written loop has it): the task's metric is measured
+    on the validation rows, by `_Validation`, once per epoch."""
     steps = spec.epochs * -(-len(p.x_train) // spec.batch_size)
     eager = steps < EAGER_BELOW_STEPS
-    if loss == "ce":
-        model.compile(_optimizer(spec), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"], run_eagerly=eager)
-        metric = "accuracy"
-    else:
-        model.compile(_optimizer(spec), "mse", metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
-                      run_eagerly=eager)
-        metric = "rmse"
+    objective = keras.losses.SparseCategoricalCrossentropy(from_logits=True) if loss == "ce" else "mse"
+    model.compile(_optimizer(spec), objective, run_eagerly=eager)
     y, yv = _targets(p.y_train, loss), _targets(p.y_val, loss)
-    report = _Report(tracker, metric)
+    report = _Report(tracker, _Validation(model, _layout(p.x_val), yv, loss, max(spec.batch_size, 1024), eager))
     model.fit(_layout(p.x_train), y, batch_size=spec.batch_size, epochs=spec.epochs, verbose=0, shuffle=True,
-              validation_data=(_layout(p.x_val), yv), callbacks=[report])
+              callbacks=[report])
     if report.best is not None:
         model.set_weights(report.best)
     return model
@@ -154,16 +188,17 @@ def _fit_gan(gan: tf_nets.GAN, p: Prepared, spec: TrainSpec, tracker: Tracker) -
     x = p.x_train.astype("float32")
     for epoch in range(1, spec.epochs + 1):
         order = rng.permutation(len(x))
-        total = 0.0
+        g_losses, sizes = [], []
         for start in range(0, len(x), spec.batch_size):
             real = x[order[start:start + spec.batch_size]]
             z = rng.standard_normal((len(real), gan.latent)).astype("float32")
             d_loss, g_loss = step(tf.constant(real), tf.constant(z))
-            total += float(g_loss) * len(real)
-            tracker.batch(epoch, float(d_loss))
+            g_losses.append(g_loss)
+            sizes.append(len(real))
+            tracker.batch(epoch, d_loss)
         fake = g(rng.standard_normal((len(p.x_val), gan.latent)).astype("float32"), training=False).numpy()
         gap = float(np.abs(fake.mean(0) - p.x_val.mean(0)).mean() + np.abs(fake.std(0) - p.x_val.std(0)).mean())
-        tracker.epoch(epoch, total / len(x), gap, float(d_loss))
+        tracker.epoch(epoch, float(np.dot(tf.stack(g_losses).numpy(), sizes)) / len(x), gap, float(d_loss))
     tracker.best_epoch = spec.epochs
     return gan
 

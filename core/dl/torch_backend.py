@@ -7,7 +7,6 @@ per-batch collation), which is what keeps it within a few percent of a hand-writ
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 from typing import Any
 
@@ -72,36 +71,63 @@ def _fit(net: nn.Module, p: Prepared, spec: TrainSpec, loss: str, tracker: Track
     x, y = _tensor(p.x_train, dev), _tensor(_targets(p.y_train, loss), dev)
     xv, yv = _tensor(p.x_val, dev), _tensor(_targets(p.y_val, loss), dev)
     criterion, optimizer = loss_fn(loss), _optimizer(spec, net.parameters())
-    amp = dev == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    step = _step(net, criterion, optimizer, amp=dev == "cuda")
+    skip_single = _has_batchnorm(net)  # a batch of one row breaks batch normalisation; its row is seen next epoch
     generator = torch.Generator().manual_seed(spec.seed)
-    best = copy.deepcopy(net.state_dict())
+    best = _copy(net)
     batch = spec.batch_size
     for epoch in range(1, spec.epochs + 1):
         net.train()
         order = torch.randperm(len(x), generator=generator).to(dev)
-        total, seen = 0.0, 0
+        losses, sizes = [], []
         for start in range(0, len(x), batch):
             idx = order[start:start + batch]
-            if len(idx) < 2 and start and _has_batchnorm(net):
-                continue  # a batch of one row breaks batch normalisation; its row is seen next epoch
-            optimizer.zero_grad(set_to_none=True)
-            with _autocast(amp):
-                out = criterion(net(x[idx]), y[idx])
-            scaler.scale(out).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            value = float(out.detach())
-            total, seen = total + value * len(idx), seen + len(idx)
+            if skip_single and start and len(idx) < 2:
+                continue
+            value = step(x[idx], y[idx])
+            losses.append(value)
+            sizes.append(len(idx))
             tracker.batch(epoch, value)
+        train_loss = float((torch.stack(losses).float() * torch.tensor(sizes, device=dev)).sum()) / max(sum(sizes), 1)
         val_loss, metric = evaluate(net, xv, yv, criterion, loss, batch)
-        improved, stop = tracker.epoch(epoch, total / max(seen, 1), val_loss, metric)
+        improved, stop = tracker.epoch(epoch, train_loss, val_loss, metric)
         if improved:
-            best = copy.deepcopy(net.state_dict())
+            best = _copy(net)
         if stop:
             break
     net.load_state_dict(best)
     return net.eval()
+
+
+def _step(net: nn.Module, criterion: nn.Module, optimizer: torch.optim.Optimizer, *, amp: bool) -> Any:
+    """One optimisation step on a batch, returning its loss as a detached device tensor (no host sync).
+    On CUDA: float16 autocast with a gradient scaler; elsewhere the plain step a hand-written loop takes."""
+    if not amp:
+        def plain(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+            optimizer.zero_grad(set_to_none=True)
+            out = criterion(net(xb), yb)
+            out.backward()
+            optimizer.step()
+            return out.detach()
+
+        return plain
+    scaler = torch.amp.GradScaler("cuda")
+
+    def scaled(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        with _autocast(True):
+            out = criterion(net(xb), yb)
+        scaler.scale(out).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        return out.detach()
+
+    return scaled
+
+
+def _copy(net: nn.Module) -> dict[str, torch.Tensor]:
+    """The weights (and buffers) as they are now: a clone of each tensor, on its device."""
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
 
 def _autocast(enabled: bool) -> contextlib.AbstractContextManager:
@@ -141,7 +167,7 @@ def _fit_gan(net: torch_nets.GAN, p: Prepared, spec: TrainSpec, tracker: Tracker
     for epoch in range(1, spec.epochs + 1):
         net.train()
         order = torch.randperm(len(x), generator=generator).to(dev)
-        total = 0.0
+        g_losses = []
         for start in range(0, len(x), spec.batch_size):
             real = x[order[start:start + spec.batch_size]]
             z = torch.randn(len(real), net.latent, generator=generator).to(dev)
@@ -155,9 +181,10 @@ def _fit_gan(net: torch_nets.GAN, p: Prepared, spec: TrainSpec, tracker: Tracker
             g_loss = bce(net.discriminator(fake), torch.ones(len(real), 1, device=dev))
             g_loss.backward()
             g_opt.step()
-            total += float(g_loss.detach()) * len(real)
-            tracker.batch(epoch, float(d_loss.detach()))
-        tracker.epoch(epoch, total / len(x), _gan_val(net, xv, generator, dev), float(d_loss.detach()))
+            g_losses.append(g_loss.detach() * len(real))
+            tracker.batch(epoch, d_loss.detach())
+        g_mean = float(torch.stack(g_losses).sum()) / len(x)
+        tracker.epoch(epoch, g_mean, _gan_val(net, xv, generator, dev), float(d_loss.detach()))
     tracker.best_epoch = spec.epochs  # a GAN keeps its last state: its losses do not measure quality
     return net.eval()
 
