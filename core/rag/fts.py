@@ -129,6 +129,19 @@ def document_frequency(words: Iterable[str]) -> dict[str, int]:
                                  wanted).fetchall())
 
 
+def documents_using(words: Iterable[str]) -> dict[str, set[str]]:
+    """The documents that use each word (words no document uses are left out)."""
+    wanted = list(dict.fromkeys(words))
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    out: dict[str, set[str]] = {}
+    with connect() as conn:
+        for term, doc in conn.execute(f"SELECT term, doc FROM doc_term WHERE term IN ({marks})", wanted):
+            out.setdefault(term, set()).add(doc)
+    return out
+
+
 def _quote(term: str) -> str:
     return '"' + term.replace('"', "") + '"'
 

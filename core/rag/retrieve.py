@@ -26,7 +26,7 @@ from core.rag.documents import ready_documents
 from core.rag.embeddings import get_embedder
 from core.rag.keyword import tokenize
 from core.rag.query import focus
-from core.rag.route import profile, route
+from core.rag.route import MENTION_SHARE, asked_words, profile, proper_words, route
 from core.rag.terms import query_kinds, query_terms, terms
 
 log = logging.getLogger(__name__)
@@ -123,9 +123,11 @@ def _routed(query: str, allowed: set[str]) -> set[str]:
     if len(allowed) < 2:
         return allowed
     profiles = fts.profiles(allowed)
-    asked = set(tokenize(query)) | set(query_terms(query))
-    named = {w for p in profiles.values() for w in p.get("identity", ()) if w in asked}
-    chosen = route(query, profiles, fts.document_frequency(named), len(allowed))
+    asked = asked_words(query) | set(tokenize(query)) | set(query_terms(query))
+    frequency = fts.document_frequency(asked | proper_words(query))
+    rare = [w for w in proper_words(query) if 0 < frequency.get(w, 0) <= max(1.0, MENTION_SHARE * len(allowed))
+            and not w.isdigit()]
+    chosen = route(query, profiles, frequency, len(allowed), fts.documents_using(rare))
     return allowed if not chosen else chosen & allowed
 
 
