@@ -106,23 +106,49 @@ _KIND_WORDS = {
                  "buyback", "capital-intensive", "capital intensive"),
 }
 HEADING_LINES = 6
+_TITLE_WORDS = 14  # a statement's title line, with the company's name before it
+_TITLE_TAIL = 5  # words after the statement's name on its title line ('(unaudited)' is dropped first)
+_NOT_A_TITLE = re.compile(r"^\s*(?:note|table)\b|\b(?:information|data|index|notes\s+to|location|amounts)\b")
+_SPLIT_LETTER = re.compile(r"([a-z]{3,}) ([a-z])\b")  # PDF text often splits a title's last letter: "Incom e"
+_FIGURE = re.compile(r"\d[\d,.]*")
+TABLE_SHARE = 0.3  # a statement page: at least this share of its lines hold two figures or more
 
 
-def heading(text: str, lines: int = HEADING_LINES) -> str:
-    """The first non-empty lines of a page (where statements and sections name themselves)."""
+def heading(text: str, lines: int = HEADING_LINES, *, joined: bool = True) -> str | list[str]:
+    """The first non-empty lines of a page (where statements and sections name themselves), joined
+    (at most 400 characters) or as a list."""
     found = []
     for line in text.split("\n"):
         if line.strip():
             found.append(line.strip())
             if len(found) == lines:
                 break
-    return " ".join(found)[:400]
+    return " ".join(found)[:400] if joined else found
 
 
 def page_kinds(text: str) -> frozenset[str]:
-    """Which primary statements a page is ('balance', 'income', 'cashflow'), from its heading."""
-    head = heading(text).lower()
-    return frozenset(kind for kind, pattern in _KIND_HEADINGS.items() if pattern.search(head))
+    """Which primary statements a page is ('balance', 'income', 'cashflow'): a title line near its top
+    names the statement, and the page is a table (most lines carry figures). A page that only refers to
+    a statement ("... on the Consolidated Balance Sheets"), a note ("Supplemental balance sheet
+    information") or the index of statements is none."""
+    if not _tabular(text):
+        return frozenset()
+    found: set[str] = set()
+    for line in heading(text, HEADING_LINES, joined=False):
+        low = _SPLIT_LETTER.sub(r"\1\2", re.sub(r"\([^)]*\)", " ", line.lower()))
+        if len(low.split()) > _TITLE_WORDS or _NOT_A_TITLE.search(low):
+            continue
+        for kind, pattern in _KIND_HEADINGS.items():
+            match = pattern.search(low)
+            if match and len(low[match.end():].split()) <= _TITLE_TAIL:
+                found.add(kind)
+    return frozenset(found)
+
+
+def _tabular(text: str) -> bool:
+    lines = [line for line in text.split("\n") if line.strip()]
+    with_figures = sum(1 for line in lines if len(_FIGURE.findall(line)) >= 2)
+    return bool(lines) and with_figures >= TABLE_SHARE * len(lines)
 
 
 def query_kinds(question: str) -> frozenset[str]:

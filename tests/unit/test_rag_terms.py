@@ -31,10 +31,21 @@ def test_question_framing_is_dropped_and_statement_wording_added() -> None:
     ("ADOBE SYSTEMS INCORPORATED\nCONSOLIDATED BALANCE SHEETS\n(In thousands)", {"balance"}),
     ("AMAZON.COM, INC.\nCONSOLIDATED STATEMENTS OF OPERATIONS", {"income"}),
     ("Consolidated Statements of Comprehensive Income", set()),
+    ("3M Company and Subsidiaries\nConsolidated Statement of Incom e", {"income"}),  # as PDF text splits it
     ("Item 1A. Risk Factors\nOur business is subject to risks", set()),
+    ("NOTE 7. Supplemental Balance Sheet Information", set()),
+    ("Table of Contents\nThe location in the consolidated statements of income of gains on hedges", set()),
+    ("INDEX TO CONSOLIDATED FINANCIAL STATEMENTS\nConsolidated Statements of Income - For the Years Ended 2022 96",
+     set()),
 ])
 def test_primary_statements_are_recognised_by_their_heading(heading: str, kinds: set[str]) -> None:
-    assert page_kinds(heading + "\nNet income 5,363 4,869") == kinds
+    rows = "\nNet sales $ 32,765 $ 31,657\nCost of sales 16,682 16,055\nNet income 5,363 4,869\nTotal 9,1 8,2"
+    assert page_kinds(heading + rows) == kinds
+
+
+def test_a_page_of_prose_that_names_a_statement_is_not_one() -> None:
+    prose = "Consolidated Balance Sheets\n" + "\n".join(["Our liquidity objective is to keep access to funding."] * 6)
+    assert page_kinds(prose) == frozenset()
 
 
 def test_questions_say_which_statement_they_need() -> None:
