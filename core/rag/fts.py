@@ -1,8 +1,10 @@
 """The persistent keyword index: SQLite FTS5 over pages, kept up to date document by document.
 
 One file, DATA_DIR/keywords/index.sqlite, holds
-- `page_fts`: one row per page, its search terms (core.rag.terms) and a `d<id>` token for its
-  document, so a search limited to some documents is one FTS5 query (BM25 ranked by SQLite);
+- `page_fts`: one row per page, its search terms (core.rag.terms), the terms of its headings
+  (its title lines and the short title-like lines inside it, as `head`: a field that weighs
+  HEAD_WEIGHT times the body in BM25) and a `d<id>` token for its document, so a search
+  limited to some documents is one FTS5 query (BM25 ranked by SQLite);
 - `doc_term`: the distinct terms of each document (how many documents use a word, for routing);
 - `doc_profile`: what names a document (its name, title, cover-page names) and its period.
 Documents are added as they are indexed and removed when deleted: nothing is rebuilt per process.
@@ -21,11 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from core import storage
-from core.rag.terms import page_kinds, terms
+from core.rag.terms import headings, page_kinds, terms
 
+VERSION = 2  # PRAGMA user_version of the index file; an older file is rebuilt from the database
 _SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS page_fts USING fts5(
-    body, doc, page UNINDEXED, kinds UNINDEXED, tokenize = "unicode61 tokenchars '.'");
+    body, doc, head, page UNINDEXED, kinds UNINDEXED, tokenize = "unicode61 tokenchars '.'");
 CREATE VIRTUAL TABLE IF NOT EXISTS page_vocab USING fts5vocab(page_fts, 'row');
 CREATE TABLE IF NOT EXISTS doc_term (term TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (term, doc)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS doc_term_doc ON doc_term (doc);
@@ -36,6 +39,7 @@ _ready: set[str] = set()
 COMMON_SHARE = 0.3  # query terms on more than this share of pages barely rank; skipping them keeps big indexes fast
 KIND_TOKEN = "xkind"  # noqa: S105 (a search term, not a secret) + 'balance' etc.: a statement page's kind, searchable with its words
 MAX_QUERY_TERMS = 16  # the rarest terms of a long question carry its ranking
+HEAD_WEIGHT = 3.0  # a query term in a page's headings counts this many times one in its body (BM25F-like)
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,24 @@ def connect() -> Iterator[sqlite3.Connection]:
         if location not in _ready:
             with _lock:
                 conn.execute("PRAGMA journal_mode=WAL")
+                _upgrade(conn)
                 conn.executescript(_SCHEMA)
+                conn.execute(f"PRAGMA user_version = {VERSION}")
                 _ready.add(location)
         with conn:
             yield conn
     finally:
         conn.close()
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Drop the tables of an index written by an older version: searches re-add every ready document
+    from its stored pages (core.rag.retrieve.sync_index), without embedding again."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'page_fts'").fetchone()
+    if exists and version < VERSION:
+        conn.executescript("DROP TABLE IF EXISTS page_vocab; DROP TABLE IF EXISTS page_fts; "
+                           "DROP TABLE IF EXISTS doc_term; DROP TABLE IF EXISTS doc_profile;")
 
 
 def doc_token(document_id: uuid.UUID | str) -> str:
@@ -79,9 +95,10 @@ def add_pages(document_id: uuid.UUID | str, pages: Iterable[tuple[int, str]]) ->
         page_terms = terms(text)
         vocabulary.update(page_terms)
         kinds = sorted(page_kinds(text))
-        rows.append((" ".join(page_terms + [KIND_TOKEN + k for k in kinds]), doc_token(doc), number, ",".join(kinds)))
+        rows.append((" ".join(page_terms + [KIND_TOKEN + k for k in kinds]), doc_token(doc),
+                     " ".join(terms(" ".join(headings(text)))), number, ",".join(kinds)))
     with connect() as conn:
-        conn.executemany("INSERT INTO page_fts (body, doc, page, kinds) VALUES (?, ?, ?, ?)", rows)
+        conn.executemany("INSERT INTO page_fts (body, doc, head, page, kinds) VALUES (?, ?, ?, ?, ?)", rows)
         conn.executemany("INSERT OR IGNORE INTO doc_term (term, doc) VALUES (?, ?)", [(t, doc) for t in vocabulary])
 
 
@@ -157,7 +174,7 @@ def search(query_terms: list[str], n: int, document_ids: Iterable[str] | None = 
         words = _rare_enough(conn, words)
         if not words:
             return []
-        match = "body : (" + " OR ".join(_quote(t) for t in words) + ")"
+        match = "{body head} : (" + " OR ".join(_quote(t) for t in words) + ")"
         if document_ids is not None:
             tokens = [doc_token(d) for d in document_ids]
             if not tokens:
@@ -166,8 +183,8 @@ def search(query_terms: list[str], n: int, document_ids: Iterable[str] | None = 
         wanted = [KIND_TOKEN + k for k in kinds if k in ("balance", "income", "cashflow")]
         if wanted:
             match = f"body : ({' OR '.join(wanted)}) AND {match}"
-        rows = conn.execute("SELECT doc, page, bm25(page_fts, 1.0, 0.0) AS score, kinds FROM page_fts "
-                            "WHERE page_fts MATCH ? ORDER BY score LIMIT ?", (match, n)).fetchall()
+        rows = conn.execute("SELECT doc, page, bm25(page_fts, 1.0, 0.0, ?) AS score, kinds FROM page_fts "
+                            "WHERE page_fts MATCH ? ORDER BY score LIMIT ?", (HEAD_WEIGHT, match, n)).fetchall()
     return [PageMatch(str(uuid.UUID(doc[1:])), int(page), -float(score), frozenset(k for k in kinds.split(",") if k))
             for doc, page, score, kinds in rows]
 

@@ -6,8 +6,9 @@ vector, from its opening lines (its headings: where a statement or a section nam
 embedding every chunk of every page took about 70% of the indexing time of a long filing, and
 its tables are found by their words. Other documents (prose) get one vector per chunk.
 
-Memory stays bounded for long documents: pages are read one at a time and chunks
-are embedded and written EMBEDDING_BATCH_SIZE at a time. Any failure (or a cancelled
+Memory stays bounded for long documents: pages are read one at a time and written with
+their chunks when EMBEDDING_BATCH_SIZE texts are due for embedding (a PDF's pages, other
+documents' chunks): one database commit and one model call per batch. Any failure (or a cancelled
 job) removes everything written so far: vectors, rows and files.
 """
 
@@ -40,6 +41,7 @@ from core.rag.terms import heading
 log = logging.getLogger(__name__)
 EMBED_LINES = 8  # opening lines of a PDF page embedded as its vector
 EMBED_CHARS = 240  # at most this much of them (about 60 tokens: the embedding cost grows with the length)
+MAX_PENDING = 2000  # chunks held before a write, whatever the batch (memory stays bounded)
 
 
 def add_document(path: str | Path, *, name: str | None = None, progress: Progress = no_progress) -> Document:
@@ -168,8 +170,12 @@ class _Writer:
         self._page_rows.append({"id": uuid.uuid4(), "document_id": self.doc.id, "number": page.number,
                                 "label": page.label[:300], "text": page.text})
         self._pieces.extend(pieces)
-        if len(self._pieces) >= max(1, get_settings().embedding_batch_size):
+        if self._embeddings_due() >= max(1, get_settings().embedding_batch_size) or len(self._pieces) >= MAX_PENDING:
             self.flush()
+
+    def _embeddings_due(self) -> int:
+        """How many texts the next flush embeds: a PDF's pages (one vector each), else its chunks."""
+        return len(self._page_rows) if self.doc.type == "pdf" else len(self._pieces)
 
     def flush(self) -> None:
         pieces, self._pieces = self._pieces, []
@@ -200,5 +206,11 @@ class _Writer:
         first: dict[int, uuid.UUID] = {}
         for i, p in zip(ids, pieces, strict=True):
             first.setdefault(p.page, i)
-        return [(i, page, heading(texts.get(page, ""), EMBED_LINES)[:EMBED_CHARS] or next(p.text for p in pieces if p.page == page))
+        return [(i, page, page_vector_text(texts.get(page, "")) or next(p.text for p in pieces if p.page == page))
                 for page, i in first.items()]
+
+
+def page_vector_text(text: str) -> str:
+    """What a PDF page's one vector is embedded from: its first lines, at most EMBED_CHARS. (Its title
+    lines from all over the page, joined, scored worse on the tuning questions.)"""
+    return heading(text, EMBED_LINES)[:EMBED_CHARS]

@@ -35,7 +35,7 @@ Mode = Literal["hybrid", "vector", "keyword"]
 RRF_K = 60
 MAX_K = 50
 KIND_BOOST = 0.5  # a page that is the statement the question needs (balance sheet, income, cash flows)
-VECTOR_WEIGHT = 1.5  # times the cosine similarity of the page's opening lines (keywords give up to 1; tuned on the tuning half)
+VECTOR_WEIGHT = 1.0  # times the cosine similarity of the page's opening lines (keywords give up to 1; tuned on the tuning half)
 
 
 class Hit(BaseModel):

@@ -88,6 +88,16 @@ _GLOSSARY = {
     "interest coverage": "interest expense operating income",
     "return on assets": "net income total assets",
     "debt securities": "securities registered pursuant section 12 title each class trading symbol exchange",
+    # qualitative questions, in the words of the sections that answer them
+    "legal battle": "legal proceedings litigation",
+    "lawsuit": "legal proceedings litigation",
+    "geographies": "geographic areas regions",
+    "geographic": "geographic areas regions",
+    "acquisitions": "acquisitions business combinations",
+    "acquired": "acquisitions business combinations",
+    "spin off": "separation spin-off",
+    "spinning off": "separation spin-off",
+    "spin-off": "separation spin-off",
 }
 _KIND_HEADINGS = {
     "balance": re.compile(r"balance\s*shee\s*ts?|statements?\s+of\s+(?:consolidated\s+)?financial\s+(?:position|condition)"),
@@ -105,7 +115,16 @@ _KIND_WORDS = {
     "cashflow": ("cash flow", "capex", "capital expenditure", "dividend", "free cash", "depreciation", "repurchase",
                  "buyback", "capital-intensive", "capital intensive"),
 }
+_KIND_PATTERNS = {kind: re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + ")")
+                  for kind, phrases in _KIND_WORDS.items()}  # a phrase starts a word; 'liabilit' ends anywhere
 HEADING_LINES = 6
+TOP_HEADINGS = 2  # a page's first (short) lines: its running title and section
+MAX_HEADINGS = 24
+_SMALL = r"(?:of|and|the|for|in|on|to|a|an|or|from)"
+_TITLE_LINE = re.compile(
+    r"(?:(?:item|note|ITEM|NOTE|Item|Note)\s+\d+[A-Za-z]?\s*[.:\-–—]?\s*)?"  # 'Item 3.', 'NOTE 5 -'
+    rf"[A-Z][A-Za-z&'’\-]*(?:[ ,/]+(?:[A-Z][A-Za-z&'’\-]*|{_SMALL})){{0,7}}[.:]?"
+)
 _TITLE_WORDS = 14  # a statement's title line, with the company's name before it
 _TITLE_TAIL = 5  # words after the statement's name on its title line ('(unaudited)' is dropped first)
 _NOT_A_TITLE = re.compile(r"^\s*(?:note|table)\b|\b(?:information|data|index|notes\s+to|location|amounts)\b")
@@ -124,6 +143,22 @@ def heading(text: str, lines: int = HEADING_LINES, *, joined: bool = True) -> st
             if len(found) == lines:
                 break
     return " ".join(found)[:400] if joined else found
+
+
+def headings(text: str) -> list[str]:
+    """A page's title lines: its first short lines (after a running 'Table of Contents') and the short
+    lines inside it that read as titles ('Item 3. Legal Proceedings.', 'GEOGRAPHIC OPERATIONS'): a few
+    capitalised words, no figures beyond an item or note number."""
+    found, seen = [], 0
+    for line in (line.strip() for line in text.split("\n")):
+        if not line or line.lower() == "table of contents":
+            continue
+        seen += 1
+        if (seen <= TOP_HEADINGS and len(line.split()) <= _TITLE_WORDS) or _TITLE_LINE.fullmatch(line):
+            found.append(line)
+            if len(found) >= MAX_HEADINGS:
+                break
+    return found
 
 
 def page_kinds(text: str) -> frozenset[str]:
@@ -152,9 +187,10 @@ def _tabular(text: str) -> bool:
 
 
 def query_kinds(question: str) -> frozenset[str]:
-    """Which primary statements a question needs, from the metrics and statements it names."""
+    """Which primary statements a question needs, from the metrics and statements it names (whole words:
+    'eps' is not in 'PepsiCo')."""
     low = question.lower()
-    return frozenset(kind for kind, phrases in _KIND_WORDS.items() if any(p in low for p in phrases))
+    return frozenset(kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(low))
 
 
 def expansion(question: str) -> str:
