@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel
 from sqlmodel import select
 
@@ -35,7 +36,7 @@ Mode = Literal["hybrid", "vector", "keyword"]
 RRF_K = 60
 MAX_K = 50
 KIND_BOOST = 0.5  # a page that is the statement the question needs (balance sheet, income, cash flows)
-VECTOR_WEIGHT = 1.0  # times the cosine similarity of the page's opening lines (keywords give up to 1; tuned on the tuning half)
+VECTOR_WEIGHT = 1.5  # times the cosine similarity of the page's opening lines (keywords give up to 1; tuned on the tuning half)
 
 
 class Hit(BaseModel):
@@ -111,9 +112,12 @@ def _page_search(query: str, docs: list[Document], k: int, depth: int, *, filter
     vector_rank = {}
     if mode == "hybrid":
         in_scope = [d for d in docs if str(d.id) in scope]
-        for rank, (key, similarity) in enumerate(_vector_pages(query, in_scope, depth, filtered=limited), 1):
+        nearest, others = _vector_pages(query, in_scope, depth, filtered=limited, also=list(scores))
+        for rank, (key, similarity) in enumerate(nearest, 1):
             scores[key] += VECTOR_WEIGHT * similarity
             vector_rank[key] = rank
+        for key, similarity in others.items():  # keyword pages beyond the nearest: their own similarity, not 0
+            scores[key] += VECTOR_WEIGHT * similarity
     best = sorted(scores, key=lambda key: -scores[key])[:k]
     return _page_hits(query, best, scores, keyword_rank, vector_rank, {str(d.id): d for d in docs})
 
@@ -154,12 +158,15 @@ def _profile(doc: Document, first_page: str) -> dict:
     return profile(doc.name, str((doc.meta or {}).get("title", "")), first_page)
 
 
-def _vector_pages(query: str, docs: list[Document], depth: int, *, filtered: bool) -> list[tuple[tuple[str, int], float]]:
-    """Pages by their best chunk's cosine similarity, best first."""
+def _vector_pages(query: str, docs: list[Document], depth: int, *, filtered: bool,
+                  also: list[tuple[str, int]] = ()) -> tuple[list[tuple[tuple[str, int], float]], dict]:
+    """Pages by their best vector's cosine similarity, best first; and the similarity of the pages in
+    `also` that are not among those (from their stored vectors)."""
     by_model: dict[str, set[str]] = defaultdict(set)
     for doc in docs:
         by_model[doc.embedding_model].add(str(doc.id))
     best: dict[tuple[str, int], float] = {}
+    others: dict[tuple[str, int], float] = {}
     for model, ids in by_model.items():
         try:
             vector = get_embedder(model).embed([query])[0]
@@ -171,7 +178,30 @@ def _vector_pages(query: str, docs: list[Document], depth: int, *, filtered: boo
             if doc_id in ids:
                 key = (doc_id, page)
                 best[key] = max(best.get(key, -1.0), 1.0 - distance)
-    return sorted(best.items(), key=lambda item: -item[1])[:depth]
+        nearest = set(sorted(best, key=lambda key: -best[key])[:depth])
+        wanted = [key for key in also if key[0] in ids and key not in nearest]
+        others.update(_page_similarities(model, vector, wanted))
+    ranked = sorted(best.items(), key=lambda item: -item[1])[:depth]
+    listed = {key for key, _ in ranked}
+    return ranked, {key: value for key, value in others.items() if key not in listed}
+
+
+def _page_similarities(model: str, vector: np.ndarray, pages: list[tuple[str, int]]) -> dict[tuple[str, int], float]:
+    """Each page's best cosine similarity to `vector`, from the stored vectors of its chunks (a PDF page
+    has one, on its first chunk)."""
+    if not pages:
+        return {}
+    with session() as s:
+        rows = s.exec(select(DocumentChunk.id, DocumentChunk.document_id, DocumentChunk.page)
+                      .where(DocumentChunk.document_id.in_({uuid.UUID(d) for d, _ in pages}),
+                             DocumentChunk.page.in_({p for _, p in pages}))).all()
+    wanted = set(pages)
+    owner = {str(cid): (str(doc), page) for cid, doc, page in rows if (str(doc), page) in wanted}
+    found: dict[tuple[str, int], float] = {}
+    for cid, stored in store.vectors(model, list(owner)).items():
+        key = owner[cid]
+        found[key] = max(found.get(key, -1.0), float(np.dot(stored, vector)))
+    return found
 
 
 def _page_hits(query: str, pages: list[tuple[str, int]], scores: dict, keyword_rank: dict, vector_rank: dict,

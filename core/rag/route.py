@@ -36,6 +36,7 @@ _RELEASE = re.compile(r"\b(?:reports?|announces?)\b.{0,80}\b(?:results|earnings)
 _QUARTER_WORDS = {"first": "q1", "second": "q2", "third": "q3", "fourth": "q4"}
 RARE_SHARE = 0.25  # a profile word used by more than this share of documents does not route
 MATCH_SHARE = 0.8  # documents scoring at least this share of the best company match stay candidates
+ROUTE_MARGIN = 0.01  # documents this close to the best fit stay candidates
 COMMON_SHARE = 0.5  # a name word that most documents use ('report', 'state') counts by that use
 MENTION_SHARE = 0.1  # a question word in at most this share of documents (at least 1) names them
 
@@ -112,7 +113,7 @@ def route(question: str, profiles: dict[str, dict], frequency: dict[str, int], t
     ranked = {doc: score / best + _period_points(profiles[doc], years, quarter, forms)
               for doc, score in scores.items() if score >= MATCH_SHARE * best}
     top = max(ranked.values())
-    return {doc for doc, points in ranked.items() if points >= top - 0.01}
+    return {doc for doc, points in ranked.items() if points >= top - ROUTE_MARGIN}
 
 
 def _name_scores(asked: set[str], profiles: dict[str, dict], frequency: dict[str, int], total: int) -> dict[str, float]:

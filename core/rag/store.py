@@ -131,6 +131,15 @@ def query_pages(model: str, vector: np.ndarray, n: int,
                                            strict=True)]
 
 
+def vectors(model: str, ids: list[str]) -> dict[str, np.ndarray]:
+    """The stored vectors of these ids (ids without a vector are left out)."""
+    if not ids:
+        return {}
+    found = collection(model).get(ids=ids, include=["embeddings"])
+    return {cid: np.asarray(vector, dtype=np.float32) for cid, vector in zip(found["ids"], found["embeddings"],
+                                                                            strict=True)}
+
+
 def delete_document(model: str, document_id: uuid.UUID) -> None:
     """Remove every vector of a document."""
     collection(model).delete(where={"document_id": str(document_id)})
