@@ -138,3 +138,59 @@ def test_hostile_filing_text_stays_fenced_and_queries_cannot_break_the_index(lib
     for text in HOSTILE:
         assert all(h.document == "ACME_2018_10K.pdf" for h in rag.search(text, k=3, mode="keyword"))
         assert isinstance(rag.search(text, k=3), list)
+
+
+SECTIONS = [  # one 10-K's pages: risks that mention lawsuits in passing, then the section that lists them
+    COVER.format(ended="December 31, 2022", number="1-442", company="THE BOEING COMPANY"),
+    "Table of Contents\nRisk Factors\nWe may be subject to litigation, lawsuits and legal claims that could be costly. "
+    "Lawsuits could affect our results, and litigation is uncertain. We reported legal costs in 2022 and 2021.",
+    "Table of Contents\nCommercial Airplanes\nWe delivered 480 airplanes in 2022 and expect to raise production rates.\n"
+    "Item 3. Legal Proceedings.\nMultiple legal actions have been filed against us as a result of the accidents "
+    "of Lion Air Flight 610 and Ethiopian Airlines Flight 302.",
+    "Table of Contents\nThe Boeing Company and Subsidiaries\nConsolidated Statements of Operations\n"
+    "(Dollars in millions) 2022 2021 2020\nTotal revenues 66,608 62,286 58,158\nCost of products (59,256) (54,760) "
+    "(63,843)\nLoss from operations (3,547) (2,902) (12,767)\nNet loss (5,053) (4,290) (12,062)",
+]
+
+
+def test_a_section_titled_by_the_question_ranks_above_pages_that_mention_it(library: Path) -> None:
+    # Given a filing whose risks mention lawsuits often and whose 'Legal Proceedings' section is mid-page
+    rag.add_document(make_pdf(library / "BOEING_2022_10K.pdf", SECTIONS))
+    rag.add_document(make_pdf(library / "3M_2022_10K.pdf", FILINGS["3M_2022_10K.pdf"]))
+    # When an analyst asks in their own words ("legal battles", the company by name)
+    hits = rag.search("Has Boeing reported any materially important ongoing legal battles from FY2022?", k=3)
+    # Then the page with that section title comes first, and only Boeing's filing is searched
+    assert (hits[0].document, hits[0].page) == ("BOEING_2022_10K.pdf", 3)
+    assert {h.document for h in hits} == {"BOEING_2022_10K.pdf"}
+    # and a statement page is found by its title, the question's metric cue in whole words
+    hits = rag.search("What was Boeing's FY2022 operating margin, from the income statement?", k=3)
+    assert (hits[0].document, hits[0].page) == ("BOEING_2022_10K.pdf", 4)
+
+
+def test_pages_beyond_the_nearest_vectors_keep_their_own_similarity(library: Path) -> None:
+    # Given a stored filing, one vector per page
+    doc = rag.add_document(make_pdf(library / "3M_2018_10K.pdf", FILINGS["3M_2018_10K.pdf"]))
+    from core.rag.embeddings import get_embedder
+    from core.rag.retrieve import _page_similarities
+
+    vector = get_embedder().embed(["3M consolidated statement of cash flows"])[0]
+    # When the similarity of some pages is asked for (as for keyword pages the vector search did not list)
+    found = _page_similarities(doc.embedding_model, vector, [(str(doc.id), 3), (str(doc.id), 2), (str(doc.id), 9)])
+    # Then each existing page has its cosine similarity, the statement page the highest; a missing page none
+    assert set(found) == {(str(doc.id), 3), (str(doc.id), 2)}
+    assert found[(str(doc.id), 3)] > found[(str(doc.id), 2)] > -1.0
+
+
+def test_an_index_file_of_an_older_version_is_rebuilt(library: Path) -> None:
+    # Given an index written by the previous version (no headings field)
+    docs = add_filings(library)
+    with sqlite3.connect(fts.path()) as conn:
+        conn.execute("PRAGMA user_version = 1")
+    fts.clear()
+    # When the next search opens it, the old tables are dropped and re-added from the stored pages
+    hits = rag.search("What is 3M's FY2022 capital expenditure?", k=3)
+    assert (hits[0].document, hits[0].page) == ("3M_2022_10K.pdf", 2)
+    assert fts.documents() == {str(d.id) for d in docs.values()}
+    with sqlite3.connect(fts.path()) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == fts.VERSION
+        assert "head" in [row[1] for row in conn.execute("PRAGMA table_info(page_fts)")]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.rag.route import asked_period, profile, route
-from core.rag.terms import page_kinds, query_kinds, query_terms, terms
+from core.rag.route import asked_period, asked_words, profile, proper_words, route, tickers
+from core.rag.terms import headings, page_kinds, query_kinds, query_terms, terms
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -52,6 +52,17 @@ def test_questions_say_which_statement_they_need() -> None:
     assert query_kinds("What is the FY2018 capital expenditure for 3M?") == {"cashflow"}
     assert query_kinds("Has AMCOR's quick ratio improved?") == {"balance"}
     assert query_kinds("Which debt securities are registered under 3M's name?") == frozenset()
+    assert query_kinds("Has PepsiCo reported any legal battles?") == frozenset()  # 'eps' is not in 'PepsiCo'
+    assert query_kinds("What was PepsiCo's EPS?") == {"income"}
+
+
+def test_headings_are_a_pages_title_lines() -> None:
+    page = ("Table of Contents\nItem 2. Properties.\nOur principal executive office located in Purchase, New York and our "
+            "facilities located in Plano, Texas, all of which we own, are our most significant properties.\n"
+            "Item 3. Legal Proceedings.\nWe are party to claims arising in the ordinary course of business.\n"
+            "Net revenue 86,392 79,474\nGEOGRAPHIC OPERATIONS")
+    assert headings(page) == ["Item 2. Properties.", "Item 3. Legal Proceedings.", "GEOGRAPHIC OPERATIONS"]
+    assert headings("") == []
 
 
 PROFILES = {
@@ -71,6 +82,43 @@ FREQUENCY = {"3m": 3, "adobe": 1, "system": 1, "incorporated": 1, "company": 4}
 ])
 def test_a_question_goes_to_the_filing_it_names(question: str, expected: set[str]) -> None:
     assert route(question, PROFILES, FREQUENCY, len(PROFILES)) == expected
+
+
+COVER_SYMBOLS = ("Title of each class Trading Symbol(s) Name of each exchange on which registered\n"
+                 "Common Stock, par value $0.20 per Share AXP New York Stock Exchange\n"
+                 "Common Stock, Par Value $1.00 JNJ New York Stock Exchange\n")
+LIBRARY = {  # a name most filings mention (Amazon) still names only its own; a title word most use does not
+    "amzn": profile("AMAZON_2019_10K.pdf", "", "FORM 10-K For the fiscal year ended December 31, 2019 AMAZON.COM, INC."),
+    "axp": profile("AMERICANEXPRESS_2022_10K.pdf", "", "FORM 10-K For the fiscal year ended December 31, 2022\n"
+                   + COVER_SYMBOLS.replace("JNJ", "")),
+    "vz": profile("VERIZON_2022_10K.pdf", "State of incorporation", "FORM 10-K fiscal year ended December 31, 2022"),
+    "pep": profile("PEPSICO_2022_10K.pdf", "", "FORM 10-K For the fiscal year ended December 31, 2022 PepsiCo, Inc."),
+}
+USE = {"amazon": 3, "american": 4, "express": 4, "state": 4, "axp": 1, "amex": 1, "pepsico": 1, "verizon": 1}
+
+
+def test_trading_symbols_are_read_from_the_cover() -> None:
+    assert tickers(COVER_SYMBOLS) == ["axp", "jnj"]
+    assert tickers("no symbols on this page: AXP New York Stock Exchange") == []
+    assert "axp" in LIBRARY["axp"]["names"]
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("What was Amazon's FY2019 net income?", {"amzn"}),  # named by one file, though every filing mentions it
+    ("What are the geographies that American Express operates in?", {"axp"}),  # the glued file name
+    ("What is AXP's effective tax rate?", {"axp"}),  # its trading symbol
+    ("Does the company state its 2022 revenue?", None),  # a title word most documents use names nothing
+])
+def test_names_route_by_how_many_documents_they_name(question: str, expected: set[str] | None) -> None:
+    assert route(question, LIBRARY, USE, len(LIBRARY)) == expected
+
+
+def test_a_rare_capitalised_word_routes_when_no_name_does() -> None:
+    # "AMEX" names no file but only one filing uses it; 'drove' is rare too but not a name
+    assert proper_words("What drove AMEX's operating margin? Does JnJ say?") == {"amex", "jnj"}
+    assert route("Does AMEX have an improving margin?", LIBRARY, USE, len(LIBRARY), {"amex": {"axp"}}) == {"axp"}
+    assert route("Does AMEX have an improving margin?", LIBRARY, USE, len(LIBRARY), {"amex": set(LIBRARY)}) is None
+    assert "americanexpress" in asked_words("American Express")
 
 
 def test_a_question_naming_no_company_routes_nowhere() -> None:
