@@ -158,6 +158,10 @@ def scrub_paths(message: str) -> str:
 def limit_error(exc: duckdb.Error) -> InvalidSql | None:
     """A clear error for a query that ran out of memory or disk; None for other errors."""
     text = str(exc)
+    if "max_temp_directory_size" in text:  # the spill folder is full, not the memory
+        return InvalidSql(f"The query needs more temporary disk than the limit ({get_settings().duckdb_max_temp_size}) "
+                          "to spill to.", hint="Filter or aggregate first, or raise DUCKDB_MAX_TEMP_SIZE (and check "
+                                               "the free disk under DATA_DIR/tmp) in the settings.")
     if isinstance(exc, duckdb.OutOfMemoryException) or "Out of Memory" in text or "bad allocation" in text:
         return InvalidSql(f"The query needs more memory than the limit ({get_settings().duckdb_memory_limit}).",
                           hint=LIMIT_HINT)
