@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -94,6 +95,19 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run one at a time, on one xdist worker (`--dist loadgroup`).
+
+    Two apps and two Chromiums at once on two cores starve each other's reruns: a click sent while the
+    page is still rerunning after the previous widget change can be lost, and the tests (and the last
+    stop's code too) failed about one run in two that way. The other worker runs the rest of the suite.
+    """
+    browser_dir = Path(__file__).resolve().parent
+    for item in items:
+        if browser_dir in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 CALL_FAILED = pytest.StashKey[bool]()  # set by the hook below: did the test's body fail?
 
 
@@ -119,12 +133,27 @@ def page(browser, tmp_path: Path, request: pytest.FixtureRequest):
         context.close()
 
 
-def wait_for_app(pg) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' indicator)."""
+SETTLED = """(settle) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const idle = app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-testid="stStatusWidget"]');
+    const now = performance.now();
+    if (!idle) { window.__wbIdleSince = undefined; return false; }
+    if (window.__wbIdleSince === undefined) { window.__wbIdleSince = now; }
+    return now - window.__wbIdleSince >= settle;
+}"""
+
+
+def wait_for_app(pg, settle_ms: int = 300) -> None:
+    """Wait until Streamlit has finished running the script and stayed idle for `settle_ms`.
+
+    Idle is the app's own script state ("notRunning") with no 'Running…' indicator. The settle window
+    covers the moment after a click, before the rerun it asked for has begun: a check made then saw the
+    old page as done, and the next click could land on a widget that the rerun was about to replace.
+    """
     pg.wait_for_selector('[data-testid="stApp"]')
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
+    pg.evaluate("() => { window.__wbIdleSince = undefined; }")
+    pg.wait_for_function(SETTLED, arg=settle_ms, timeout=60_000, polling=50)
 
 
 def wait_for_cell(pg, text: str, timeout: float = 30_000) -> None:
@@ -133,10 +162,26 @@ def wait_for_cell(pg, text: str, timeout: float = 30_000) -> None:
         state="attached", timeout=timeout)
 
 
+FILE_INPUT = '[data-testid="stFileUploaderDropzoneInput"]:not([accept="application/streamlit,.zip"])'  # the File tab
+
+
+def import_file(pg, path: Path) -> None:
+    """On the Datasets page: choose `path`, wait for its preview to settle, press Import, wait until it is stored.
+
+    Import is pressed only once the preview's rerun is over: pressed while the page still reran after the
+    upload, the click could land on a button that the rerun replaced, and nothing was imported.
+    """
+    pg.locator(FILE_INPUT).set_input_files(str(path))
+    pg.get_by_text("Detected: delimiter").first.wait_for(timeout=90_000)  # the server has the file and read it
+    wait_for_app(pg)
+    pg.get_by_role("button", name="Import", exact=True).click()
+    pg.get_by_text(re.compile(f"upload: {re.escape(path.name)}")).first.wait_for(timeout=90_000)
+    wait_for_app(pg)
+
+
 def upload_dataset(pg, app: App, path: Path, *, shows: str) -> None:
     """Import a file through the Datasets page, as an analyst would, and wait for a cell that shows `shows`."""
     pg.goto(app.page_url("Datasets"))
     wait_for_app(pg)
-    pg.locator('[data-testid="stFileUploaderDropzoneInput"]:not([accept="application/streamlit,.zip"])').set_input_files(str(path))  # the File tab
-    pg.get_by_role("button", name="Import", exact=True).click(timeout=90_000)  # shown once the server has the file
+    import_file(pg, path)
     wait_for_cell(pg, shows)

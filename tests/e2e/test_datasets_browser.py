@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import running_app, upload_dataset, wait_for_app, wait_for_cell
+from tests.e2e.conftest import import_file, running_app, upload_dataset, wait_for_app, wait_for_cell
 from tests.integration.test_datasets_url import DataServer
 
 pytestmark = pytest.mark.e2e
@@ -33,8 +33,11 @@ def test_upload_with_delimiter_override_then_export(app, page, tmp_path: Path) -
     assert "semicolon" in page.get_by_text("Detected: delimiter").inner_text()
     # When the analyst overrides the delimiter with a tab and imports
     choose(page, "Delimiter", "tab")
+    wait_for_cell(page, "Lyon;47,9")  # the preview, read again with a tab: one column
+    wait_for_app(page)
     page.get_by_role("button", name="Import", exact=True).click()
-    # Then the rows stay whole in a single column, as asked
+    # Then the dataset is stored and open, and the rows stay whole in a single column, as asked
+    page.get_by_role("tab", name="Export").wait_for(timeout=60_000)
     wait_for_cell(page, "Lyon;47,9")
     # When the data is exported as CSV
     page.get_by_role("tab", name="Export").click()
@@ -93,9 +96,10 @@ def test_url_import_clean_new_version_and_rollback(lan_app, page) -> None:
     # Then version 2 is current and the history names the step
     page.get_by_text("version 2", exact=False).first.wait_for()
     wait_for_cell(page, "Added column thousands = population / 1000")
+    wait_for_app(page)
     # When rolled back to version 1
     page.get_by_role("button", name="Roll back").click()
-    page.get_by_text("Version 1 is current again").wait_for()
+    page.get_by_text("Version 1 is current again.").wait_for()
     wait_for_app(page)
     assert page.get_by_text("· version 1 ·", exact=False).count() >= 1
 
@@ -114,9 +118,7 @@ def test_picker_follows_an_upload_a_new_version_and_a_rollback(app, page, tmp_pa
     assert "first" in picker_text(page)
     # When a second file is imported
     page.get_by_text("Import data", exact=True).click()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]:not([accept="application/streamlit,.zip"])').set_input_files(str(second))
-    wait_for_app(page)
-    page.get_by_role("button", name="Import", exact=True).click()
+    import_file(page, second)
     wait_for_cell(page, "7")
     wait_for_app(page)
     # Then the picker shows it at once

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import wait_for_app, wait_for_cell
+from tests.e2e.conftest import import_file, wait_for_app, wait_for_cell
 from tests.projects_data import sales_csv
 
 pytestmark = pytest.mark.e2e
@@ -78,10 +78,7 @@ def _upload(page, path: Path, *, first: bool = True) -> None:
     _go(page, "Datasets")
     if not first:  # with datasets stored, the import form is folded away
         page.get_by_text("Import data", exact=True).click()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]:not([accept="application/streamlit,.zip"])').set_input_files(str(path))
-    page.get_by_role("button", name="Import", exact=True).click()
-    wait_for_app(page)
-    page.get_by_text(re.compile(f"upload: {path.name}")).wait_for()
+    import_file(page, path)
 
 
 def test_project_archive_template_and_downloads(app, page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

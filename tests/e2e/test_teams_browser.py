@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import running_app, wait_for_app, wait_for_cell
+from tests.e2e.conftest import import_file, running_app, wait_for_app, wait_for_cell
 from tests.e2e.oidc_provider import OidcProvider
 from tests.projects_data import sales_csv
 
@@ -76,12 +76,7 @@ def _upload(pg, path: Path, *, first: bool) -> None:
     _go(pg, "Datasets")
     if not first:  # with datasets stored, the import form is folded away
         pg.get_by_text("Import data", exact=True).click()
-    pg.locator(
-        '[data-testid="stFileUploaderDropzoneInput"]:not([accept="application/streamlit,.zip"])'
-    ).set_input_files(str(path))
-    pg.get_by_role("button", name="Import", exact=True).click()
-    wait_for_app(pg)
-    pg.get_by_text(re.compile(f"upload: {path.name}")).wait_for()
+    import_file(pg, path)
 
 
 def _identity_cookie(app, subject: str, secret: str) -> dict[str, str]:

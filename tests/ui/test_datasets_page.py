@@ -102,6 +102,7 @@ def test_clean_makes_versions_and_rolls_back(sales: Dataset) -> None:
     assert not at.exception
     assert datasets.get_dataset(sales.id).version == 1
     assert [v.version for v in versions.history(sales.id)] == [1, 2]
+    assert any("Version 1 is current again." in s.value for s in at.success)  # said after the rerun, and it stays
 
 
 def test_bad_clean_step_is_explained(sales: Dataset) -> None:

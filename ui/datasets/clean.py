@@ -21,6 +21,8 @@ OPS = {"drop": "Drop columns", "rename": "Rename a column", "cast": "Change a co
        "bin": "Bin a numeric column"}
 DIFF_MAX_COLUMNS = 200  # versions.diff compares column statistics in one query: wider data is compared by schema
 
+ROLLED_BACK = "datasets-rolled-back"  # the message of a rollback, shown once after its rerun
+
 
 def clean_tab(ds: Dataset) -> None:
     names = [c["name"] for c in ds.schema_]
@@ -92,11 +94,14 @@ def _history(ds: Dataset) -> None:
     if len(numbers) < 2:
         return
     c1, c2 = st.columns(2)
+    done = st.session_state.pop(ROLLED_BACK, None)
+    if done:  # said after the rerun, where it stays: a toast raised just before a rerun could be gone unseen
+        c1.success(done)
     target = c1.selectbox("Roll back to version", numbers, index=0, key="rollback-version")
     if c1.button("Roll back", key="rollback-run", disabled=target == ds.version):
         with guard():
             versions.rollback(ds.id, target)
-            st.toast(f"Version {target} is current again")
+            st.session_state[ROLLED_BACK] = f"Version {target} is current again."
             st.rerun()
     a, b = _diff_versions(ds, numbers, c2)
     with guard():
