@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import anyio
-import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
 from agents.mcp_server import build_server
 from core import datasets
+from tests.integration.mcp_helpers import mcp_http_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,29 +79,13 @@ def test_stdio_server_started_with_python_m_serves_the_tools(sales, tmp_path: Pa
 
 
 def test_streamable_http_server_serves_the_tools(sales, tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "agents.mcp_server", "--http", "--port", str(port)],
-                            env=_env(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+    async def scenario(url: str) -> tuple:
+        async with Client(url) as client:
+            tools = await client.list_tools()
+            result = await client.call_tool("sql_query", {"sql": "SELECT count(*) AS n FROM sales"})
+            return tools, result
 
-        async def scenario() -> tuple:
-            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
-                tools = await client.list_tools()
-                result = await client.call_tool("sql_query", {"sql": "SELECT count(*) AS n FROM sales"})
-                return tools, result
-
-        tools, result = anyio.run(scenario)
-        assert "sql_query" in {t.name for t in tools.tools}
-        assert not result.is_error and "n\n4" in result.content[0].text
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with mcp_http_server(tmp_path) as url:
+        tools, result = anyio.run(scenario, url)
+    assert "sql_query" in {t.name for t in tools.tools}
+    assert not result.is_error and "n\n4" in result.content[0].text

@@ -24,47 +24,6 @@ from core.models.base import LOCAL_USER_ID
 from core.models.user import AuditEvent
 
 
-@pytest.fixture
-def team(backend: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
-    """The team on SQLite and on PostgreSQL: the isolation matrix runs on both."""
-    return make_team(monkeypatch, tmp_path)
-
-
-@pytest.fixture
-def team1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
-    """The team on SQLite only, for the tests of one path each."""
-    return make_team(monkeypatch, tmp_path)
-
-
-def make_team(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
-    """Sign-in on; A owns a project holding a dataset, a chart, a test and a document, plus private items."""
-    monkeypatch.setenv("SIGN_IN", "true")
-    reload_settings()
-    a = users.get_or_create("sub-alice", name="Alice", email="alice@example.org")
-    b = users.get_or_create("sub-bob", name="Bob", email="bob@example.org")
-    csv = tmp_path / "sales.csv"
-    pd.DataFrame({"region": ["north", "south"] * 10, "price": [float(i) for i in range(20)]}).to_csv(csv, index=False)
-    doc_file = tmp_path / "memo.txt"
-    doc_file.write_text("The secret launch codename is BLUEHERON. Revenue grew in the north region.\n" * 3)
-    with users.acting_as(a.id):
-        project = projects.create("Alice's study")
-        with projects.use(project.id):
-            shared_ds = datasets.ingest_file(csv, name="sales")
-            chart = charts.save_chart(charts.make_chart("histogram", shared_ds.id, x="price"), name="prices")
-            frame = datasets.load_frame(shared_ds.id)
-            test = stats.save_result(stats.run_test("ttest_ind", frame, value="price", group="region"),
-                                     dataset_id=shared_ds.id)
-        private_ds = datasets.ingest_file(csv, name="customers")
-        doc = rag.add_document(doc_file, name="memo.txt")
-        conn = connections.save_connection("warehouse", "postgresql", host="127.0.0.1", database="x")
-        schedule = schedules.create("dataset.profile", str(private_ds.id), every_minutes=60)
-        job = jobs.submit("diagnostics.sleep", steps=1, interval=0.01)
-        token_row, token = tokens.issue("alice laptop", user=str(a.id))
-    return {"a": a, "b": b, "project": project, "shared_ds": shared_ds, "private_ds": private_ds, "chart": chart,
-            "test": test, "doc": doc, "conn": conn, "schedule": schedule, "job": job, "token_row": token_row,
-            "token": token}
-
-
 def test_the_first_user_to_sign_in_is_an_administrator_and_the_second_is_not(team1: dict) -> None:
     assert users.get(team1["a"].id).is_admin and not users.get(team1["b"].id).is_admin
     assert users.get_or_create("sub-alice").id == team1["a"].id  # the provider's subject is the key
@@ -85,16 +44,22 @@ GETTERS = {
 }
 
 
+def not_refused(actions: dict, *, error: type[Exception] = NotFound, quiet: frozenset[str] = frozenset()) -> list[str]:
+    """The actions that did not raise `error` (those in `quiet` may also return without effect)."""
+    through = []
+    for what, act in actions.items():
+        try:
+            act()
+        except error:
+            continue  # refused: for NotFound, the same answer as for an id that does not exist
+        if what not in quiet:
+            through.append(what)
+    return through
+
+
 def test_b_guessing_an_id_or_name_of_as_gets_not_found_by_every_getter(team: dict) -> None:
-    leaked = []
     with users.acting_as(team["b"].id):
-        for what, get in GETTERS.items():
-            try:
-                get(team)
-                leaked.append(what)
-            except NotFound:
-                pass  # what B must get: the same answer as for an id that does not exist
-    assert leaked == []
+        assert not_refused({what: lambda get=get: get(team) for what, get in GETTERS.items()}) == []
 
 
 CHANGERS = {
@@ -116,15 +81,9 @@ QUIET = {"delete test"}  # deleting a result that is not there is no error (it m
 
 
 def test_b_changing_or_deleting_as_items_gets_not_found_and_nothing_changes(team: dict) -> None:
-    changed = []
     with users.acting_as(team["b"].id):
-        for what, change in CHANGERS.items():
-            try:
-                change(team)
-                if what not in QUIET:
-                    changed.append(what)
-            except NotFound:
-                pass  # refused as if the item did not exist
+        changed = not_refused({what: lambda change=change: change(team) for what, change in CHANGERS.items()},
+                              quiet=frozenset(QUIET))
     assert changed == []
     with users.acting_as(team["a"].id):  # everything of A's is as it was, files included
         assert datasets.load_frame(team["private_ds"].id).shape == (20, 2)
@@ -160,15 +119,8 @@ QUERIES = ["SELECT * FROM customers", 'SELECT * FROM "customers"', "SELECT * FRO
 
 
 def test_b_cannot_read_as_datasets_through_sql(team: dict) -> None:
-    read = []
-    with users.acting_as(team["b"].id):
-        for query in QUERIES:
-            try:
-                sql.query(query)
-                read.append(query)
-            except InvalidSql:
-                pass  # an unknown table, or a file function that is refused
-    assert read == []
+    with users.acting_as(team["b"].id):  # an unknown table, or a file function that is refused
+        assert not_refused({q: lambda q=q: sql.query(q) for q in QUERIES}, error=InvalidSql) == []
     with users.acting_as(team["a"].id):
         assert [len(sql.query(q)) for q in QUERIES[:3]] == [20, 20, 20]
 
@@ -353,47 +305,25 @@ def test_over_a2a_each_users_token_sees_only_that_users_data(team1: dict) -> Non
 
 
 def test_over_mcp_http_each_users_token_sees_only_that_users_data(team1: dict, tmp_path: Path) -> None:
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-
     import anyio
-    import httpx
     import httpx2
     from mcp.client.client import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    _, bob_token = tokens.issue("bob laptop", user=str(team1["b"].id))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-m", "agents.mcp_server", "--http", "--port", str(port)],
-                            env={**os.environ, "PYTHONPATH": str(root)}, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from tests.integration.mcp_helpers import mcp_http_server
 
-    async def ask(token: str) -> tuple[list[str], str]:
+    _, bob_token = tokens.issue("bob laptop", user=str(team1["b"].id))
+
+    async def ask(url: str, token: str) -> tuple[list[str], str]:
         http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60)
-        async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as client:
+        async with Client(streamable_http_client(url, http_client=http)) as client:
             listed = await client.list_resources()
             result = await client.call_tool("sql_query", {"sql": "SELECT region FROM customers"})
         return sorted({str(r.uri) for r in listed.resources}), result.content[0].text
 
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        alice_uris, alice_rows = anyio.run(ask, team1["token"])
-        bob_uris, bob_rows = anyio.run(ask, bob_token)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with mcp_http_server(tmp_path) as url:
+        alice_uris, alice_rows = anyio.run(ask, url, team1["token"])
+        bob_uris, bob_rows = anyio.run(ask, url, bob_token)
     assert "dataset://customers/preview" in alice_uris and "north" in alice_rows
     assert bob_uris == [] and "north" not in bob_rows
 

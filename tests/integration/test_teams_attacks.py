@@ -20,17 +20,6 @@ from core.db import session
 from core.errors import InvalidInput, InvalidSql, NotFound
 from core.models.user import ProjectShare
 from core.rag import fts
-from tests.integration.test_teams import make_team
-
-
-@pytest.fixture
-def team(backend: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
-    return make_team(monkeypatch, tmp_path)
-
-
-@pytest.fixture
-def team1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
-    return make_team(monkeypatch, tmp_path)
 
 
 def test_b_cannot_link_as_hidden_item_into_his_own_project_and_share_it_to_himself(team: dict) -> None:
