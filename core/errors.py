@@ -27,6 +27,10 @@ class NotFound(WorkbenchError):
     """A dataset, job, model or document id or name that does not exist."""
 
 
+class ReadOnly(WorkbenchError):
+    """An item the acting user may see but not change: shared read-only, or not theirs to delete or share."""
+
+
 class Conflict(WorkbenchError):
     """The request clashes with existing state (a duplicate name, a finished job)."""
 

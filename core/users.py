@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from core.config import get_settings
 from core.db import as_uuid, session, utcnow
-from core.errors import InvalidInput, NotFound, WorkbenchError
+from core.errors import InvalidInput, NotFound, ReadOnly
 from core.models.analysis import HypothesisTest
 from core.models.base import LOCAL_USER_ID
 from core.models.conversation import Conversation, Message
@@ -55,10 +55,6 @@ log = logging.getLogger(__name__)
 
 NOBODY = uuid.UUID(int=0)  # a Streamlit session nobody signed in to: sees nothing, owns nothing
 EVERYONE = "everyone"
-
-
-class ReadOnly(WorkbenchError):
-    """An item shared read-only (or not owned) that the acting user tried to change or delete."""
 
 
 class _System:
@@ -258,12 +254,8 @@ def access(project_id: uuid.UUID | str) -> Access:
 
     Off sign-in, and for the system, everything is one's own.
     """
-    key = as_uuid(project_id)
     acting = filtering_for()
-    with session() as s:
-        project = s.get(Project, key) if key else None
-    if project is None:
-        raise NotFound(f"No project {project_id!r}.", hint="Pick one from the Projects page.")
+    project = _visible_project(project_id)
     with as_system(), session() as s:
         owner = s.get(User, project.owner_id)
         if acting is None or project.owner_id == acting:
@@ -274,13 +266,19 @@ def access(project_id: uuid.UUID | str) -> Access:
     return Access(owner=owner, own=False, can_edit=any(mine))
 
 
-def _owned_project(project_id: uuid.UUID | str) -> Project:
+def _visible_project(project_id: uuid.UUID | str) -> Project:
+    """The project, if the acting user can see it; NotFound otherwise (as for an id that does not exist)."""
     key = as_uuid(project_id)
-    acting = current_id()
     with session() as s:
         project = s.get(Project, key) if key else None
     if project is None:
         raise NotFound(f"No project {project_id!r}.", hint="Pick one from the Projects page.")
+    return project
+
+
+def _owned_project(project_id: uuid.UUID | str) -> Project:
+    acting = current_id()
+    project = _visible_project(project_id)
     if get_settings().sign_in and acting is not None and project.owner_id != acting:
         raise ReadOnly(f"Only the owner of {project.name!r} can change whom it is shared with.")
     return project
