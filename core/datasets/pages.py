@@ -3,13 +3,18 @@
 A sorted page deep into 10 million rows costs DuckDB a sort of everything before it (300 ms at 1 million
 rows). Here the first deep sorted page of a column writes the version's rows once, ordered by that column
 (ties by file position, so pages never repeat or skip rows), as Parquet with small row groups; any later
-page, ascending or descending, the first included, reads only the row groups it covers. Until then, pages
-near the top come from DuckDB's top-k directly, so a first sorted page never waits for an index build.
-Unsorted pages are read by row number, which DuckDB finds without a scan. Filtered pages are left to
-DuckDB (`frames.preview`).
+page, ascending or descending, the first included, reads only the row groups it covers.
+
+The first pages by a column come from the version's heads instead: the first HEAD_ROWS rows of every
+column's order, both ways, written once in the background when a large version is first paged (about 3 s at
+10 million rows), so sorting by any column shows its first pages at once. Until the heads are written (and
+for files wider than HEAD_COLUMNS), pages near the top come from DuckDB's top-k: the row numbers of the page
+by the sort column alone, then those rows. Unsorted pages are read by row number, which DuckDB finds without
+a scan. Filtered pages are left to DuckDB (`frames.preview`).
 
 The index lives under DATA_DIR/sortindex (per machine, never in the shared bucket: it can be rebuilt),
-named by the version file and column, and is written atomically; deleting a dataset deletes it.
+named by the version file and column, and is written atomically; deleting a dataset deletes it. The heads
+live beside it.
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ import bisect
 import functools
 import hashlib
 import itertools
+import json
+import logging
+import threading
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -30,7 +39,13 @@ from core.expressions import literal
 LARGE = 200_000  # rows from which pages avoid DuckDB's sort (below it a sort takes a few milliseconds)
 TOP_K = 5_000  # sorted pages ending within the first TOP_K rows come from DuckDB's top-k, no index needed
 GROUP_ROWS = 16_384  # rows per row group of a sort index: a page reads one or two of them
+HEAD_ROWS = 1_000  # the heads hold this many rows of each column's order, each way (two pages of 500)
+HEAD_COLUMNS = 32  # files wider than this get no heads (they would hold 2 x columns x HEAD_ROWS rows)
+HEADS_IN_BACKGROUND = True  # False: the heads are written by the page that finds them missing (tests)
+HEADS_TIMEOUT_S = 900.0  # the background writing of the heads may take this long (100 million rows: ~30 s)
 AREA = "sortindex"
+
+log = logging.getLogger(__name__)
 
 
 def index_folder(dataset_id: str) -> Path:
@@ -51,8 +66,11 @@ def page(path: Path, *, offset: int, limit: int, sort_by: str | None, descending
     meta = pq.read_metadata(path)
     if meta.num_rows < LARGE or limit <= 0:
         return None
+    heads = _heads_of(path, len(meta.schema.names))
     if sort_by is None:
         return _rows(path, offset, limit, columns)
+    if heads is not None and offset + limit <= HEAD_ROWS:
+        return _heads_page(heads, sort_by, descending, offset, limit, columns)
     if offset + limit <= TOP_K and not index_path(path, sort_by).is_file():
         return _top_k(path, sort_by, descending, offset, limit, columns)
     index = ensure_index(path, sort_by)
@@ -98,14 +116,91 @@ def ensure_index(path: Path, column: str) -> Path:
     return target
 
 
+def _order(column: str, descending: bool) -> str:
+    """The ORDER BY of a sorted page: NULLS LAST, ties in file order (a descending page is the ascending
+    order read backwards, so its ties run in reverse file order)."""
+    way = "DESC" if descending else "ASC"
+    return f"ORDER BY {quote(column)} {way} NULLS LAST, file_row_number {way}"
+
+
 def _top_k(path: Path, column: str, descending: bool, offset: int, limit: int, columns: list[str]) -> pa.Table:
-    order = "DESC" if descending else "ASC"
-    tie = "DESC" if descending else "ASC"  # a descending page is the ascending order read backwards
-    cols = ", ".join(quote(c) for c in columns)
-    sql = (f"SELECT {cols} FROM read_parquet({literal(str(path))}, file_row_number = true) "
-           f"ORDER BY {quote(column)} {order} NULLS LAST, file_row_number {tie} LIMIT {int(limit)} OFFSET {int(offset)}")
+    """A page near the top by DuckDB's top-k over the sort column alone, then its rows by row number (half the
+    time of a top-k that carries every column through the sort)."""
+    src = f"read_parquet({literal(str(path))}, file_row_number = true)"
+    cols = ", ".join(f"s.{quote(c)}" for c in columns)
+    sql = (f"WITH k AS (SELECT file_row_number FROM {src} {_order(column, descending)} "
+           f"LIMIT {int(limit)} OFFSET {int(offset)}) "
+           f"SELECT {cols} FROM {src} AS s SEMI JOIN k USING (file_row_number) {_order(column, descending)}")
     with duck.cursor() as con, duck.explained("Reading this page of the dataset"):
         return con.sql(sql).to_arrow_table()
+
+
+def heads_path(path: Path) -> Path:
+    """Where the heads of the version file `path` live."""
+    digest = hashlib.sha256(f"{path.name}\0heads".encode()).hexdigest()[:20]
+    return index_folder(path.parent.name) / f"{path.stem}-heads-{digest}.parquet"
+
+
+_writing: set[Path] = set()  # heads being written in this process (or that failed: not tried again)
+_writing_lock = threading.Lock()
+
+
+def _heads_of(path: Path, width: int) -> Path | None:
+    """The heads of `path` when written; otherwise they are started (in the background) and None is returned."""
+    if width > HEAD_COLUMNS or HEAD_ROWS <= 0:
+        return None
+    target = heads_path(path)
+    if target.is_file():
+        return target
+    with _writing_lock:
+        if target in _writing:
+            return None
+        _writing.add(target)
+    if not HEADS_IN_BACKGROUND:
+        return write_heads(path)
+    threading.Thread(target=write_heads, args=(path,), name="dataset-heads", daemon=True).start()
+    return None
+
+
+def write_heads(path: Path) -> Path | None:
+    """Write the heads of `path`: for each column and each way, its first HEAD_ROWS rows in page order, as one
+    row group (column by column in file order, ascending before descending). None when it could not be written
+    (logged; pages then come from DuckDB's top-k)."""
+    target = heads_path(path)
+    try:
+        names = pq.read_schema(path).names
+        src = f"read_parquet({literal(str(path))}, file_row_number = true)"
+        with duck.cursor(timeout_s=HEADS_TIMEOUT_S) as con:
+            orders = [con.sql(f"SELECT file_row_number FROM {src} {_order(c, desc)} LIMIT {HEAD_ROWS}")
+                      .fetchnumpy()["file_row_number"] for c in names for desc in (False, True)]
+            wanted = pa.table({"file_row_number": np.unique(np.concatenate(orders))})
+            con.register("heads_wanted", wanted)  # a cursor's own connection: no other thread sees the name
+            rows = con.sql(f"SELECT * FROM {src} SEMI JOIN heads_wanted USING (file_row_number) "
+                           "ORDER BY file_row_number").to_arrow_table()
+            con.unregister("heads_wanted")
+        numbers = rows.column("file_row_number").to_numpy()
+        rows = rows.drop_columns(["file_row_number"])
+        blocks = [rows.take(pa.array(np.searchsorted(numbers, order))) for order in orders]
+        table = pa.concat_tables(blocks).replace_schema_metadata(
+            {b"heads": json.dumps({"columns": names, "rows": [len(b) for b in blocks]}).encode()})
+        with storage.atomic_path(target) as tmp:
+            pq.write_table(table, tmp, row_group_size=max(1, max(len(b) for b in blocks)), compression="snappy")
+        with _writing_lock:
+            _writing.discard(target)
+        return target
+    except Exception:
+        log.warning("The heads of %s could not be written; sorted pages use DuckDB's top-k.", path.name,
+                    exc_info=True)
+        return None
+
+
+def _heads_page(heads: Path, column: str, descending: bool, offset: int, limit: int, columns: list[str]) -> pa.Table:
+    """Rows [offset, offset+limit) of `column`'s order from the heads: one row group, read alone."""
+    file = pq.ParquetFile(heads)
+    layout = json.loads(file.schema_arrow.metadata[b"heads"])
+    group = 2 * layout["columns"].index(column) + int(descending)
+    block = file.read_row_group(group, columns=columns)
+    return block.slice(min(offset, block.num_rows), limit)
 
 
 def _rows(path: Path, start: int, count: int, columns: list[str]) -> pa.Table:

@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from core import datasets
@@ -18,12 +19,17 @@ ROWS = 3000
 NASTY = 'x"); DROP TABLE t; --'
 
 
-@pytest.fixture
-def big(monkeypatch: pytest.MonkeyPatch) -> datasets.Dataset:
-    """A 3,000-row dataset treated as large (index row groups of 64 rows, top-k for the first 200 rows)."""
+@pytest.fixture(params=["heads", "top-k"])
+def big(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> datasets.Dataset:
+    """A 3,000-row dataset treated as large (index row groups of 64 rows, top-k for the first 200 rows), whose
+    first pages come from heads of 150 rows (written by the first page, not in the background) or, where the
+    file is too wide for heads, from DuckDB's top-k."""
     monkeypatch.setattr(pages, "LARGE", 1000)
     monkeypatch.setattr(pages, "TOP_K", 200)
     monkeypatch.setattr(pages, "GROUP_ROWS", 64)
+    monkeypatch.setattr(pages, "HEAD_ROWS", 150)
+    monkeypatch.setattr(pages, "HEADS_IN_BACKGROUND", False)
+    monkeypatch.setattr(pages, "HEAD_COLUMNS", 32 if request.param == "heads" else 3)
     rng = np.random.default_rng(1)
     price = rng.integers(0, 40, ROWS).astype("float64")  # many ties
     price[rng.random(ROWS) < 0.05] = np.nan
@@ -53,7 +59,8 @@ def reference(con: duckdb.DuckDBPyConnection, path: Path, column: str | None, de
 def test_every_page_matches_duckdb(big: datasets.Dataset, descending: bool) -> None:
     path, con = datasets.dataset_path(big.id), duckdb.connect()
     for column in ("price", "city", "seen", "flag", NASTY, None):
-        for offset in (0, 45, 100, 1000, 2650, 2990, 3500):  # top-k, its edge, index pages, the nulls, past the end
+        for offset in (0, 45, 100, 1000, 2650, 2990, 3500):  # heads or top-k, their edges, index pages, the
+            # nulls, past the end
             got = datasets.preview(big.id, offset=offset, limit=100, sort_by=column, descending=descending)
             want = reference(con, path, column, descending, offset, 100)
             pd.testing.assert_frame_equal(got.reset_index(drop=True), want, obj=f"{column} offset {offset}")
@@ -95,3 +102,38 @@ def test_chosen_columns_and_an_empty_page(big: datasets.Dataset) -> None:
     assert list(got.columns) == ["id", "seen"] and len(got) == 5
     assert datasets.preview(big.id, offset=10_000, limit=5, sort_by="seen").empty
     assert datasets.preview(big.id, offset=0, limit=0, sort_by="seen").empty
+
+
+def test_heads_are_written_once_beside_the_index_and_serve_the_first_pages(big: datasets.Dataset) -> None:
+    path = datasets.dataset_path(big.id)
+    heads = pages.heads_path(path)
+    datasets.preview(big.id, offset=0, limit=10)  # any page of a large version starts its heads
+    if pages.HEAD_COLUMNS < len(pq.read_schema(path).names):
+        assert not heads.exists()  # too wide: its first pages come from the top-k (checked above)
+        return
+    assert heads.is_file() and heads.parent == pages.index_folder(str(big.id))
+    stamp = heads.stat().st_mtime_ns
+    for column in ("price", "city", NASTY):
+        for descending in (False, True):
+            datasets.preview(big.id, offset=40, limit=100, sort_by=column, descending=descending)
+            assert not pages.index_path(path, column).exists()  # no sort index was needed for these pages
+    assert heads.stat().st_mtime_ns == stamp
+    datasets.delete_dataset(big.id)
+    assert not heads.exists()
+
+
+def test_heads_that_cannot_be_written_leave_nothing_and_pages_still_come(
+        big: datasets.Dataset, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    path = datasets.dataset_path(big.id)
+    monkeypatch.setattr(pages.pq, "write_table", _full_disk)
+    got = datasets.preview(big.id, offset=3, limit=20, sort_by="price", descending=True)
+    want = reference(duckdb.connect(), path, "price", True, 3, 20)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want)
+    wide = pages.HEAD_COLUMNS < len(pq.read_schema(path).names)
+    assert ("could not be written" in caplog.text) is not wide
+    assert not pages.heads_path(path).exists()
+    assert [p.name for p in pages.index_folder(str(big.id)).glob(".tmp-*")] == []
+
+
+def _full_disk(*_args: object, **_kwargs: object) -> None:
+    raise OSError(28, "No space left on device")
