@@ -19,6 +19,7 @@ live beside it.
 
 from __future__ import annotations
 
+import atexit
 import bisect
 import functools
 import hashlib
@@ -143,6 +144,20 @@ def heads_path(path: Path) -> Path:
 
 _writing: set[Path] = set()  # heads being written in this process (or that failed: not tried again)
 _writing_lock = threading.Lock()
+_writers: dict[threading.Thread, object] = {}  # background writers and the DuckDB cursor each is using
+
+
+@atexit.register
+def _stop_writers() -> None:
+    """At exit, interrupt the background writers' queries and wait for them: a thread still inside DuckDB when
+    the interpreter finalises aborts the whole process."""
+    with _writing_lock:
+        running = list(_writers.items())
+    for _thread, con in running:
+        if con is not None:
+            con.interrupt()
+    for thread, _con in running:
+        thread.join(timeout=10)
 
 
 def _heads_of(path: Path, width: int) -> Path | None:
@@ -158,7 +173,10 @@ def _heads_of(path: Path, width: int) -> Path | None:
         _writing.add(target)
     if not HEADS_IN_BACKGROUND:
         return write_heads(path)
-    threading.Thread(target=write_heads, args=(path,), name="dataset-heads", daemon=True).start()
+    thread = threading.Thread(target=write_heads, args=(path,), name="dataset-heads", daemon=True)
+    with _writing_lock:
+        _writers[thread] = None
+    thread.start()
     return None
 
 
@@ -171,15 +189,11 @@ def write_heads(path: Path) -> Path | None:
         names = pq.read_schema(path).names
         src = f"read_parquet({literal(str(path))}, file_row_number = true)"
         with duck.cursor(timeout_s=HEADS_TIMEOUT_S) as con:
+            _using(con)
             orders = [con.sql(f"SELECT file_row_number FROM {src} {_order(c, desc)} LIMIT {HEAD_ROWS}")
                       .fetchnumpy()["file_row_number"] for c in names for desc in (False, True)]
-            wanted = pa.table({"file_row_number": np.unique(np.concatenate(orders))})
-            con.register("heads_wanted", wanted)  # a cursor's own connection: no other thread sees the name
-            rows = con.sql(f"SELECT * FROM {src} SEMI JOIN heads_wanted USING (file_row_number) "
-                           "ORDER BY file_row_number").to_arrow_table()
-            con.unregister("heads_wanted")
-        numbers = rows.column("file_row_number").to_numpy()
-        rows = rows.drop_columns(["file_row_number"])
+            numbers = np.unique(np.concatenate(orders))
+            rows = _rows_numbered(con, path, numbers)
         blocks = [rows.take(pa.array(np.searchsorted(numbers, order))) for order in orders]
         table = pa.concat_tables(blocks).replace_schema_metadata(
             {b"heads": json.dumps({"columns": names, "rows": [len(b) for b in blocks]}).encode()})
@@ -192,6 +206,28 @@ def write_heads(path: Path) -> Path | None:
         log.warning("The heads of %s could not be written; sorted pages use DuckDB's top-k.", path.name,
                     exc_info=True)
         return None
+    finally:
+        with _writing_lock:
+            _writers.pop(threading.current_thread(), None)
+
+
+def _using(con: object) -> None:
+    """Note the cursor a background writer queries with, so that exit can interrupt it."""
+    with _writing_lock:
+        if threading.current_thread() in _writers:
+            _writers[threading.current_thread()] = con
+
+
+def _rows_numbered(con: object, path: Path, wanted: np.ndarray) -> pa.Table:
+    """The rows of `path` at the sorted row numbers `wanted`, in that order: one streaming scan joined with
+    the wanted numbers (memory: DuckDB's buffers within its limit, and the rows found)."""
+    src = f"read_parquet({literal(str(path))}, file_row_number = true)"
+    con.register("heads_wanted", pa.table({"file_row_number": wanted}))  # the cursor's own connection
+    try:
+        return (con.sql(f"SELECT * FROM {src} SEMI JOIN heads_wanted USING (file_row_number) "
+                        "ORDER BY file_row_number").to_arrow_table().drop_columns(["file_row_number"]))
+    finally:
+        con.unregister("heads_wanted")
 
 
 def _heads_page(heads: Path, column: str, descending: bool, offset: int, limit: int, columns: list[str]) -> pa.Table:
