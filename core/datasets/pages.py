@@ -197,6 +197,8 @@ def write_heads(path: Path) -> Path | None:
         blocks = [rows.take(pa.array(np.searchsorted(numbers, order))) for order in orders]
         table = pa.concat_tables(blocks).replace_schema_metadata(
             {b"heads": json.dumps({"columns": names, "rows": [len(b) for b in blocks]}).encode()})
+        if not path.is_file():  # deleted meanwhile: leave no heads (nor their folder) behind
+            return None
         with storage.atomic_path(target) as tmp:
             pq.write_table(table, tmp, row_group_size=max(1, max(len(b) for b in blocks)), compression="snappy")
         with _writing_lock:
