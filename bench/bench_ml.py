@@ -183,8 +183,8 @@ def main() -> None:
     parser.add_argument("--no-fit-times", action="store_true", help="leave out the fit time per model family")
     args = parser.parse_args()
     budget, cv = (10, 3) if args.quick else (60, 5)
-    sizes = [3_000] if args.quick else [int(v) for v in args.sizes.split(",")]
-    rows = sizes[0]
+    sizes = [3_000] if args.quick else [int(v) for v in args.sizes.split(",") if v.strip()]
+    rows = sizes[0] if sizes else 100_000
     work = Path(tempfile.mkdtemp(prefix="bench-ml-"))
     os.environ.update({"DATA_DIR": str(work / "data"), "DATABASE_URL": "", "REDIS_URL": ""})
     sys.path.insert(0, str(ROOT))
