@@ -107,7 +107,7 @@ def _halving(keys: list[str], split: Split, ticker: Ticker, clock: Clock, large_
     rows = max(large_rows // FIRST_SAMPLE_DIVISOR, folds * 10)
     alive = sorted(keys, key=lambda k: COST.get(k, len(COST)))
     out = Screening([], split)
-    ticker.total = len(alive) * folds
+    ticker.total = _planned_fits(len(alive), rows, n, folds)  # the whole plan, so progress never goes back
     done: list[dict[str, Any]] = []  # every finished result, tagged with its round
     before: dict[str, dict[str, Any]] = {}  # each survivor's result in the previous round
     level = 0
@@ -143,7 +143,6 @@ def _halving(keys: list[str], split: Split, ticker: Ticker, clock: Clock, large_
             break
         before = {r["model"]: r for r in keep}
         alive = [r["model"] for r in keep]
-        ticker.total += len(alive) * folds
         rows, level = min(n, rows * GROWTH), level + 1
     out.split = subsample(split, out.rounds[-1]["rows"], folds)
     out.results = _latest_first(done)
@@ -153,6 +152,17 @@ def _halving(keys: list[str], split: Split, ticker: Ticker, clock: Clock, large_
                         f"{n:,}; scores of models dropped early come from smaller samples.")
     _note_skipped(out)
     return out
+
+
+def _planned_fits(models: int, rows: int, n: int, folds: int) -> int:
+    """Fold fits of the whole halving plan when nothing fails or is left out (the progress denominator)."""
+    total = 0
+    while True:
+        total += models * folds
+        models = math.ceil(models / 2)
+        if models <= 1 or rows >= n:
+            return total
+        rows = min(n, rows * GROWTH)
 
 
 def subsample(split: Split, rows: int, folds: int) -> Split:

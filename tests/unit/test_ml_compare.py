@@ -65,9 +65,15 @@ def test_large_data_screens_on_growing_samples_then_refits_the_best_on_every_row
     # Given 1,000 rows (800 to train) and a large-data threshold of 200 rows
     ds = store(churn(1000, seed=2))
     points: list[dict] = []
+    fractions: list[float] = []
+
+    def progress(fraction=None, message=None, metrics=None) -> None:
+        fractions.append(fraction)
+        if metrics:
+            points.append(metrics)
+
     # When compare mode runs without a time limit, with tuning
-    run = ml.train(ds, target="churn", cv=5, time_budget=None, large_rows=200, tune_seconds=1,
-                   progress=lambda f=None, m=None, x=None: x and points.append(x))
+    run = ml.train(ds, target="churn", cv=5, time_budget=None, large_rows=200, tune_seconds=1, progress=progress)
     # Then the slow families are left out, and 5 models are screened with 3 folds on 40 rows, the better
     # 3 on 160, the better 2 on 640 (successive halving)
     assert "leaves out the slow models (svm, knn, mlp)" in " ".join(run.notes)
@@ -89,6 +95,8 @@ def test_large_data_screens_on_growing_samples_then_refits_the_best_on_every_row
     # And the folds still report progress: one point per fold fit, screening and tuning alike
     assert len([p for p in points if "(tuned)" not in p["model"]]) == 3 * (5 + 3 + 2)
     assert all({"model", "fold", "accuracy", "fit_time_s"} <= set(p) for p in points)
+    screening = fractions[:1 + 3 * (5 + 3 + 2)]  # the start, then one per screening fold (tuning adds its own)
+    assert screening == sorted(screening) and screening[-1] == pytest.approx(0.9)
     assert "screened the models with 3-fold CV on stratified samples of 40 → 160 → 640 rows" in " ".join(run.notes)
 
 
