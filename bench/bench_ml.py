@@ -1,11 +1,13 @@
 """Compare-mode training beside FLAML AutoML on the same train/test split, and fit time per model family.
 
-    .venv/bin/python bench/bench_ml.py [--quick]
+    .venv/bin/python bench/bench_ml.py [--quick] [--sizes 100000,1000000] [--churn-only] [--no-fit-times]
 
 For scikit-learn's breast_cancer, wine, digits and diabetes sets and a generated churn table
-(100,000 rows; 3,000 with --quick): `core.ml.train` in compare mode (every applicable model, 5-fold CV)
-versus `flaml.AutoML(time_budget=60)` (10 s with --quick) fitted on our training split and scored
+(100,000 and 1,000,000 rows; 3,000 with --quick): `core.ml.train` in compare mode (every applicable model,
+5-fold CV on small data, screening on samples on large data, its default 60 s budget) versus
+`flaml.AutoML(time_budget=60)` (10 s with --quick) fitted on our training split and scored
 on our held-out test split. Scores: accuracy (classification) or R2 (regression).
+Each case records the load average (`os.getloadavg`) before it starts.
 FLAML's pins clash with ours, so it runs in its own venv (.venv-bench-flaml, created when missing)
 in a subprocess that reads the split from Parquet files.
 """
@@ -23,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAML_VENV = ROOT / ".venv-bench-flaml"
-FLAML_PACKAGES = ["flaml[automl]", "scikit-learn", "xgboost", "pandas", "pyarrow"]
+FLAML_PACKAGES = ["flaml[automl]==2.7.0", "scikit-learn", "xgboost", "pandas", "pyarrow"]
 
 
 # ---- the FLAML side (runs inside .venv-bench-flaml: no workbench imports here) ----------------------
@@ -128,18 +130,22 @@ def compare(name: str, frame, target: str, cv: int, budget: int, work: Path) -> 
     from core import datasets, ml
 
     ds = datasets.store_table(pa.Table.from_pandas(frame, preserve_index=False), name=name, source="bench")
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     run = ml.train(ds.id, target=target, cv=cv)
     wall = time.perf_counter() - started
     model = ml.get_model(run.best_model_id)
     split_files(frame, model, work / name)
+    flaml_load = os.getloadavg()[0]
     flaml = run_flaml(work / name, run.task, target, budget)
     best = next(r for r in run.leaderboard if r.get("best"))
     primary = run.primary_metric
     return {"dataset": name, "rows": len(frame), "metric": primary, "best": best["label"],
             "cv": best[f"{primary}_mean"], "test": model.metrics["test"][primary], "wall_s": wall,
             "flaml_best": flaml["best"], "flaml_val": flaml["val"], "flaml_test": flaml["test"],
-            "flaml_wall_s": flaml["wall_s"]}
+            "flaml_wall_s": flaml["wall_s"], "load": load, "flaml_load": flaml_load,
+            "skipped": [m["label"] for m in run.params.get("skipped", [])],
+            "rounds": run.params.get("rounds", [])}
 
 
 def fit_times(rows: int) -> list[dict]:
@@ -172,24 +178,33 @@ def fit_times(rows: int) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small data and a 10 s FLAML budget (smoke run)")
+    parser.add_argument("--sizes", default="100000,1000000", help="rows of the churn tables, comma-separated")
+    parser.add_argument("--churn-only", action="store_true", help="leave out the four scikit-learn sets")
+    parser.add_argument("--no-fit-times", action="store_true", help="leave out the fit time per model family")
     args = parser.parse_args()
-    rows, budget, cv = (3_000, 10, 3) if args.quick else (100_000, 60, 5)
+    budget, cv = (10, 3) if args.quick else (60, 5)
+    sizes = [3_000] if args.quick else [int(v) for v in args.sizes.split(",") if v.strip()]
+    rows = sizes[0] if sizes else 100_000
     work = Path(tempfile.mkdtemp(prefix="bench-ml-"))
     os.environ.update({"DATA_DIR": str(work / "data"), "DATABASE_URL": "", "REDIS_URL": ""})
     sys.path.insert(0, str(ROOT))
     ensure_flaml_venv()
     names = ["breast_cancer", "wine", "diabetes"] if args.quick else ["breast_cancer", "wine", "digits", "diabetes"]
-    cases = [(n, sklearn_frame(n), "target") for n in names] + [(f"churn_{rows // 1000}k", churn_frame(rows), "churn")]
+    cases = [] if args.churn_only else [(n, lambda n=n: sklearn_frame(n), "target") for n in names]
+    cases += [(f"churn_{size // 1000}k", lambda size=size: churn_frame(size), "churn") for size in sizes]
     results = []
-    for name, frame, target in cases:
-        print(f"{name}: ours (compare mode, {cv}-fold CV) then FLAML (time_budget={budget})…", flush=True)
-        results.append(compare(name, frame, target, cv, budget, work))
+    for name, make, target in cases:
+        print(f"{name}: ours (compare mode) then FLAML (time_budget={budget})…", flush=True)
+        results.append(compare(name, make(), target, cv, budget, work))
         r = results[-1]
-        print(f"  ours {r['best']}: CV {r['cv']:.4f} test {r['test']:.4f} in {r['wall_s']:.1f} s | "
-              f"FLAML {r['flaml_best']}: val {r['flaml_val']:.4f} test {r['flaml_test']:.4f} in {r['flaml_wall_s']:.1f} s",
-              flush=True)
-    print(f"\nFit time per model family on {int(rows * 0.8):,} training rows of the churn table:", flush=True)
-    times = fit_times(rows)
+        print(f"  ours {r['best']}: CV {r['cv']:.4f} test {r['test']:.4f} in {r['wall_s']:.1f} s "
+              f"(load {r['load']:.1f}; skipped: {', '.join(r['skipped']) or 'none'}) | FLAML {r['flaml_best']}: "
+              f"val {r['flaml_val']:.4f} test {r['flaml_test']:.4f} in {r['flaml_wall_s']:.1f} s "
+              f"(load {r['flaml_load']:.1f})", flush=True)
+    times = []
+    if not args.no_fit_times:
+        print(f"\nFit time per model family on {int(rows * 0.8):,} training rows of the churn table:", flush=True)
+        times = fit_times(rows)
     report(results, times, rows, budget, cv)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
@@ -197,12 +212,19 @@ def main() -> None:
 
 
 def report(results: list[dict], times: list[dict], rows: int, budget: int, cv: int) -> None:
-    print(f"\n| dataset | metric | ours: best model | ours CV ({cv}-fold) | ours test | ours wall s | "
-          f"FLAML ({budget} s): best | FLAML test | FLAML wall s | test gap (ours − FLAML) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"\n| dataset | metric | ours: best model | ours CV | ours test | ours wall s | "
+          f"FLAML ({budget} s): best | FLAML test | FLAML wall s | test gap (ours − FLAML) | load (ours / FLAML) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['dataset']} | {r['metric']} | {r['best']} | {r['cv']:.4f} | {r['test']:.4f} | {r['wall_s']:.1f} | "
-              f"{r['flaml_best']} | {r['flaml_test']:.4f} | {r['flaml_wall_s']:.1f} | {r['test'] - r['flaml_test']:+.4f} |")
+              f"{r['flaml_best']} | {r['flaml_test']:.4f} | {r['flaml_wall_s']:.1f} | {r['test'] - r['flaml_test']:+.4f} | "
+              f"{r['load']:.1f} / {r['flaml_load']:.1f} |")
+    for r in results:
+        if r["rounds"] and r["rounds"][0]["rows"] < r["rows"] * 0.8 - 1:
+            print(f"{r['dataset']}: screening rounds " + " → ".join(
+                f"{len(x['models'])} model(s) on {x['rows']:,} rows" for x in r["rounds"]))
+    if not times:
+        return
     print(f"\n| model ({int(rows * 0.8):,} rows) | fit s | predict s | test accuracy |\n|---|---|---|---|")
     for t in times:
         print(f"| {t['model']} | {t['fit_s']:.2f} | {t['predict_s']:.2f} | {t['accuracy']:.4f} |")

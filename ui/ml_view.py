@@ -16,6 +16,7 @@ from core.datasets.images import images_to_predict
 from core.errors import WorkbenchError
 from core.ml.catalog import CATALOG, label
 from core.ml.metrics import HIGHER_IS_BETTER
+from core.ml.screen import DEFAULT_BUDGET_S, MAX_BUDGET_S
 from core.models.ml import MLModel
 from ui import dl_view
 from ui.cache import per_user
@@ -87,10 +88,16 @@ def train_section() -> None:
                                help="Optuna tunes the best model for this long; 0 skips tuning.")
         seed = c5.number_input("Seed", 0, 2**31 - 1, 42, key="ml-seed")
         imbalance = c6.toggle("Balance classes", key="ml-imbalance", help="Weight rare classes up.")
+        budget = st.number_input("Compare-mode time budget (seconds)", 0, int(MAX_BUDGET_S), int(DEFAULT_BUDGET_S),
+                                 step=10, key="ml-budget",
+                                 help="Compare mode stops between models when this is spent (the models left out "
+                                      "are listed) and screens large tables on samples; 0 means no limit. "
+                                      "Not used when models are chosen above; tuning time comes on top.")
         if st.form_submit_button("Train", type="primary", key="ml-train"):
             job = jobs.submit("ml.train", title=f"Train {ds.name} → {target}", dataset_id=str(ds.id),
                               target=target, task=None if task == "auto" else task, models=models or None,
-                              cv=int(cv), tune_seconds=int(tune), seed=int(seed), imbalance=bool(imbalance))
+                              cv=int(cv), tune_seconds=int(tune), seed=int(seed), imbalance=bool(imbalance),
+                              time_budget=float(budget) if budget else None)
             st.session_state[MLKeys.JOB] = str(job.id)
     if st.session_state.get(MLKeys.JOB):
         show_job(st.session_state[MLKeys.JOB])
@@ -132,6 +139,7 @@ def show_job(job_id: str) -> None:
     if job.status == "succeeded" and job.result:
         run = ml.get_run(job.result["run_id"])
         leaderboard_table(run.leaderboard, run.primary_metric, key="ml-job-leaderboard")
+        skipped_list(run.params.get("skipped") or [])
         for note in run.notes:
             st.caption(f"ℹ️ {sanitize_reply(note)}")
         st.button("Open the best model", type="primary", key="ml-open-best",
@@ -170,6 +178,8 @@ def leaderboard_table(board: list[dict[str, Any]], primary: str, *, key: str) ->
         row = {"": "🏆" if r.get("best") else "", "model": r["label"]}
         row |= {k.removesuffix("_mean"): v for k, v in r.items() if k.endswith("_mean")}
         row |= {f"{k.removesuffix('_std')} ±": v for k, v in r.items() if k.endswith("_std") and "fit_time" not in k}
+        if "cv_rows" in r:  # compare mode on large data: screened on a sample
+            row |= {"CV rows": r["cv_rows"], "folds": r["cv_folds"]}
         row["error"] = r.get("error", "")
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -179,6 +189,13 @@ def leaderboard_table(board: list[dict[str, Any]], primary: str, *, key: str) ->
         frame = frame.drop(columns="error")
     st.dataframe(frame, width="stretch", hide_index=True, key=key,
                  column_config={"fit_time_s": st.column_config.NumberColumn("fit time (s)", format="%.3f")})
+
+
+def skipped_list(skipped: list[dict[str, str]]) -> None:
+    """The models compare mode left out, each with its reason."""
+    if skipped:
+        lines = "\n".join(f"- **{escape_markdown(s['label'])}**: {escape_markdown(s['reason'])}" for s in skipped)
+        st.warning(f"Not trained ({len(skipped)}):\n{lines}", icon="⏱️")
 
 
 # ---- models ---------------------------------------------------------------------------------------
@@ -243,6 +260,7 @@ def model_detail(model: MLModel) -> None:
         with guard():
             run = ml.get_run(model.run_id)
             leaderboard_table(run.leaderboard, run.primary_metric, key="ml-model-leaderboard")
+            skipped_list(run.params.get("skipped") or [])
     with guard():  # a model file that fails its checks says so here; delete stays reachable below
         evaluation_view(model)
         shap_summary(model)

@@ -56,6 +56,9 @@ def get_job_status(args: JobArgs) -> ToolResult:
         if isinstance(board, list) and board and isinstance(board[0], dict):
             table = pd.DataFrame(board)
             text += f" Best model: {job.result.get('best_model_id')} ({job.result.get('primary_metric', '')})."
+            skipped = job.result.get("skipped") or []
+            if skipped:
+                text += " Not trained (time budget spent): " + ", ".join(str(m.get("label")) for m in skipped) + "."
         else:
             text += " Result: " + json.dumps(job.result, default=str)[:600]
     return ToolResult(text, table=table, job_id=str(job.id))

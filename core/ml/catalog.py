@@ -41,12 +41,19 @@ def cpu_threads(rows: int) -> int | None:
     return None
 
 
+def _nvidia_driver() -> bool:
+    """False when no NVIDIA driver is visible, so the GPU check need not import torch (seconds) to learn it."""
+    if os.name == "nt":
+        return True  # no device files to look at: torch decides
+    return any(os.path.exists(p) for p in ("/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia", "/dev/dxg"))
+
+
 @functools.cache
 def gpu_available() -> bool:
     """True when XGBoost was built with CUDA and a GPU is visible (checked once, lazily)."""
     import xgboost
 
-    if not xgboost.build_info().get("USE_CUDA"):
+    if not xgboost.build_info().get("USE_CUDA") or not _nvidia_driver():
         return False
     try:
         import torch

@@ -1,4 +1,5 @@
-"""Training: task detection, a held-out test split, k-fold cross-validation of every chosen model,
+"""Training: task detection, a held-out test split, k-fold cross-validation of every chosen model (compare
+mode: within a wall-time budget, screened by successive halving on large data, see `core.ml.screen`),
 optional Optuna tuning within a time budget, and the best model refitted and stored.
 """
 
@@ -20,9 +21,10 @@ from core import datasets
 from core.errors import ModelError
 from core.ml import artifacts
 from core.ml.catalog import CLASSIFICATION, available_models, get_spec
-from core.ml.cv import Split, Ticker, cross_validate_model, fit_pipeline, json_safe, make_pipeline
+from core.ml.cv import Split, Ticker, fit_pipeline, json_safe, make_pipeline
 from core.ml.metrics import PRIMARY, compute_metrics, predict_scores
 from core.ml.preprocess import FeaturePlan, check_target, coerce_features, plan_features
+from core.ml.screen import DEFAULT_BUDGET_S, check_budget, check_large_rows, compare
 from core.ml.tune import tune
 from core.models.ml import MLModel, TrainingRun
 from core.progress import Progress, no_progress
@@ -30,7 +32,7 @@ from core.progress import Progress, no_progress
 log = logging.getLogger(__name__)
 
 SLOW_ON_LARGE = ("svm", "knn", "mlp")  # left out of compare mode above LARGE_ROWS unless asked for
-LARGE_ROWS = 50_000
+LARGE_ROWS = 50_000  # compare mode on more training rows than this screens on samples (core.ml.screen)
 
 
 @dataclass
@@ -46,11 +48,13 @@ class Preflight:
 
 
 def check_training(dataset_id: uuid.UUID | str, *, target: str, task: str | None = None,
-                   models: list[str] | None = None, cv: int = 5, test_size: float = 0.2) -> Preflight:
+                   models: list[str] | None = None, cv: int = 5, test_size: float = 0.2,
+                   time_budget: float | None = DEFAULT_BUDGET_S) -> Preflight:
     """Check a training request without fitting anything: the task, the usable columns, the notes.
 
     Raises InvalidInput / ModelError for the problems `train` would refuse.
     """
+    check_budget(time_budget)
     frame = datasets.load_frame(dataset_id)
     task = check_target(frame, target, task, cv=int(cv), test_size=test_size)
     plan = plan_features(frame, target, task)
@@ -61,27 +65,42 @@ def check_training(dataset_id: uuid.UUID | str, *, target: str, task: str | None
 
 def train(dataset_id: uuid.UUID | str, *, target: str, task: str | None = None, models: list[str] | None = None,
           cv: int = 5, tune_seconds: int = 0, progress: Progress | None = None, seed: int = 42,
-          imbalance: bool = False, test_size: float = 0.2) -> TrainingRun:
+          imbalance: bool = False, test_size: float = 0.2, time_budget: float | None = DEFAULT_BUDGET_S,
+          large_rows: int = LARGE_ROWS) -> TrainingRun:
     """Cross-validate the chosen models (all that apply when `models` is None) and keep the best.
 
-    Raises InvalidInput / ModelError before any training for unusable targets, too few rows or no
-    usable feature; JobCancelled when `progress` reports a cancellation.
+    Compare mode (`models` None) keeps to `time_budget` seconds of wall time (None: no limit; the tuning
+    seconds come on top): the budget is checked between models, and models it leaves out are listed in
+    `run.params["skipped"]` and the notes. With more than `large_rows` training rows it screens on
+    stratified samples with fewer folds (successive halving) and refits the best on the whole training split.
+    Raises InvalidInput / ModelError before any training for unusable targets, too few rows, no
+    usable feature or a budget out of range; JobCancelled when `progress` reports a cancellation.
     """
     progress = progress or no_progress
     started = time.monotonic()
+    budget, large_rows = check_budget(time_budget), check_large_rows(large_rows)
     ds = datasets.get_dataset(dataset_id)
     frame = datasets.load_frame(ds.id)
     task = check_target(frame, target, task, cv=int(cv), test_size=test_size)
     plan = plan_features(frame, target, task)
     _note_missing_target(plan, frame, target)
-    keys = choose_models(models, task, len(frame), plan.notes)
+    keys = choose_models(models, task, len(frame), plan.notes, large_rows=large_rows)
     split = make_split(frame[frame[target].notna()], plan, seed=seed, test_size=test_size, cv=int(cv),
                        imbalance=imbalance)
     ticker = Ticker(progress, total=len(keys) * split.cv)
-    progress(0.0, f"Training {len(keys)} model(s) with {split.cv}-fold cross-validation", None)
-    results = [cross_validate_model(key, split, ticker) for key in keys]
+    if models:  # explicit models: all of them, k-fold on the whole training split, no budget
+        progress(0.0, f"Training {len(keys)} model(s) with {split.cv}-fold cross-validation", None)
+        screening = compare(keys, split, ticker, budget=None, started=started, large_rows=len(split.x_train))
+    else:
+        large = len(split.x_train) > large_rows
+        progress(0.0, f"Comparing {len(keys)} model(s) with "
+                      f"{'screening on samples' if large else f'{split.cv}-fold cross-validation'}"
+                      f"{f' within {budget:g} s' if budget else ''}", None)
+        screening = compare(keys, split, ticker, budget=budget, started=started, large_rows=large_rows)
+    plan.notes.extend(screening.notes)
+    results = screening.results
     if tune_seconds > 0:
-        results += _tune_best(results, split, ticker, tune_seconds)
+        results += _tune_best(results, screening.split, ticker, tune_seconds)
     board = leaderboard(results, task)
     best = next((r for r in board if r.get("best")), None)
     if best is None:
@@ -90,7 +109,9 @@ def train(dataset_id: uuid.UUID | str, *, target: str, task: str | None = None, 
     run = TrainingRun(dataset_id=ds.id, dataset_name=ds.name, dataset_version=ds.version, target=target, task=task,
                       primary_metric=PRIMARY[task], cv=split.cv, seed=seed, leaderboard=board, notes=plan.notes,
                       params={"models": keys, "tune_seconds": tune_seconds, "imbalance": imbalance,
-                              "test_size": test_size, "n_rows": len(frame), "curves": ticker.points})
+                              "test_size": test_size, "n_rows": len(frame), "curves": ticker.points,
+                              "time_budget": budget if not models else None, "large_rows": large_rows,
+                              "skipped": screening.skipped, "rounds": screening.rounds})
     model = fit_final(best, split, run)
     run.best_model_id = model.id
     run.duration_s = round(time.monotonic() - started, 3)
@@ -105,12 +126,13 @@ def _note_missing_target(plan: FeaturePlan, frame: pd.DataFrame, target: str) ->
         plan.notes.append(f"{missing:,} row(s) without a value of {target!r} were left out.")
 
 
-def choose_models(models: list[str] | None, task: str, rows: int, notes: list[str]) -> list[str]:
+def choose_models(models: list[str] | None, task: str, rows: int, notes: list[str], *,
+                  large_rows: int = LARGE_ROWS) -> list[str]:
     """The requested models checked against the task, or every applicable one (compare mode)."""
     if models:
         return [get_spec(key, task).key for key in dict.fromkeys(models)]
     keys = available_models(task)
-    if rows > LARGE_ROWS:
+    if rows > large_rows:
         keys = [k for k in keys if k not in SLOW_ON_LARGE]
         notes.append(f"With {rows:,} rows, compare mode leaves out the slow models ({', '.join(SLOW_ON_LARGE)}); "
                      "choose them explicitly to include them.")
@@ -146,6 +168,8 @@ def leaderboard(results: list[dict[str, Any]], task: str) -> list[dict[str, Any]
     for result in results:
         row = {"model": result["model"], "label": result["label"], "params": result["params"],
                "tuned": "(tuned)" in result["label"], "best": False}
+        if "cv_rows" in result:  # screened on a sample (large data): how many rows, folds, which round
+            row |= {"round": result["round"], "cv_rows": result["cv_rows"], "cv_folds": result["cv_folds"]}
         if "error" in result:
             rows.append({**row, "error": result["error"]})
             continue
@@ -157,7 +181,7 @@ def leaderboard(results: list[dict[str, Any]], task: str) -> list[dict[str, Any]
         rows.append(row)
     primary = f"{PRIMARY[task]}_mean"
     ok = [r for r in rows if r.get(primary) is not None]
-    ok.sort(key=lambda r: r[primary], reverse=True)
+    ok.sort(key=lambda r: (r.get("round", 0), r[primary]), reverse=True)  # the last screening round first
     if ok:
         ok[0]["best"] = True
     return ok + [r for r in rows if r.get(primary) is None]
@@ -173,6 +197,8 @@ def _tune_best(results: list[dict[str, Any]], split: Split, ticker: Ticker, seco
     if best is None or not get_spec(best["model"], split.task).space:
         return []
     tuned = tune(best["model"], split, ticker, seconds)
+    if tuned and "cv_rows" in best:  # tuned on the last screening round's sample: it ranks with that round
+        tuned.update(round=best["round"], cv_rows=best["cv_rows"], cv_folds=best["cv_folds"])
     return [tuned] if tuned else []
 
 

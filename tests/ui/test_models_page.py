@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,7 @@ def test_train_open_best_model_and_predict_one_row() -> None:
     at.selectbox(key="ml-target").select("churn")
     at.multiselect(key="ml-models").select("logistic_regression").select("decision_tree")
     at.number_input(key="ml-cv").set_value(2)
+    assert at.number_input(key="ml-budget").value == 60  # compare mode's budget, shown with its default
     at.button(key="ml-train").click().run()
     jobs.wait_idle(60)
     at.run()
@@ -214,3 +216,22 @@ def test_an_old_pickle_model_is_refused_on_the_page_and_can_still_be_deleted() -
     assert any("old pickle format" in e.value and "Train the model again" in e.value for e in at.error)
     at.button(key="ml-delete").click().run()
     assert not at.exception and ml.list_models() == []
+
+
+def test_models_left_out_by_the_time_budget_are_listed_with_the_reason() -> None:
+    # Given a compare-mode run whose 1 s budget was spent by its first model
+    def slow_first(fraction=None, message=None, metrics=None) -> None:
+        if metrics and metrics["step"] == 1:
+            time.sleep(1.2)
+
+    run = ml.train(seed_dataset(), target="churn", cv=2, time_budget=1, progress=slow_first)
+    assert run.params["skipped"]
+    # When its model is shown on the Models section
+    at = page()
+    at.session_state[MLKeys.SECTION] = "Models"
+    at.run()
+    # Then a warning lists every model left out and why
+    assert not at.exception, at.exception
+    warning = next(w.value for w in at.warning if "Not trained" in w.value)
+    assert f"Not trained ({len(run.params['skipped'])})" in warning
+    assert "**Random forest**: time budget of 1 s spent before it could start" in warning
