@@ -167,7 +167,7 @@ def test_ragged_rows_are_kept_in_added_columns_or_skipped(tmp_path: Path) -> Non
     assert (kept.rows, kept.columns) == (3, 3) and any("line 3 has 3 fields but the header has 2" in n
                                                       for n in kept.notes)
     assert datasets.load_frame(kept.id)["column_3"].tolist()[1] == "5"  # added columns hold text
-    ds = datasets.ingest_file(path, skip_bad_rows=True)
+    ds = datasets.ingest_file(path, name="ragged_skipped", skip_bad_rows=True)
     assert ds.rows == 2 and any("skipped" in n for n in ds.notes)
 
 
