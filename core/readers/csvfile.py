@@ -172,6 +172,9 @@ def _read(plan: _Plan, sink: Any) -> Any:
         rows = out.num_rows
         if plan.opts.quotechar and _lines_missing(plan, rows, len(bad)) and _quote_free_better(plan, rows):
             continue
+        if rows == 0 and not plan.strict and plan.columns and not plan.lenient and not plan.extra:
+            plan.lenient, plan.columns, plan.names = True, [], []  # the strict reading found nothing: read as before
+            continue
         if rows == 0:
             raise IngestError(f"{plan.filename} has a header but no data rows." if plan.opts.header else
                               f"{plan.filename} has no data rows.", hint="Choose a file with at least one row of data.")
