@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import csv
 import io
 import logging
 import os
@@ -75,6 +76,11 @@ class _Plan:
     strict: bool = True  # off only when DuckDB's strict sniffer gives up on a valid file (quoted line breaks)
     attempt: list[str] = field(default_factory=list)  # notes of the current reading, kept only if it stands
     newlines: _LineCount | None = None  # the line breaks of `source`, counted beside DuckDB's reading
+    columns: list[tuple[str, str]] = field(default_factory=list)  # DuckDB's columns and types, when fixed
+    seen: list[tuple[str, str]] = field(default_factory=list)  # the columns of the last sniffed reading
+    lenient: bool = False  # DuckDB's lenient reading, when its strict one rejects lines that are valid CSV
+    parallel: bool = True  # off only when DuckDB's parallel reader cannot pad rows beside quoted line breaks
+    extra: int = 0  # columns added after the header's for rows with more fields than it (noted)
 
 
 def read_csv(path: Path, filename: str, notes: list[str], **options: Any) -> pa.Table:
@@ -148,17 +154,26 @@ def _read(plan: _Plan, sink: Any) -> Any:
             try:
                 out = sink(con, sql, params)
             except duckdb.Error as exc:
+                if plan.parallel and "parallel=false" in str(exc):  # padded rows beside quoted line breaks
+                    plan.parallel = False
+                    continue
                 raise _unreadable(plan, exc) from exc
             rejects = con.execute("SELECT line, error_type, error_message, column_name, line_byte_position "
                                   f"FROM {rejects_table} ORDER BY line LIMIT 100000").fetchall()
         rejects = _physical_lines(plan.source, rejects)
         if _retry_for(plan, rejects):
             continue
+        if rejects and not plan.strict and not plan.extra and _false_alarms(plan, rejects):
+            plan.lenient, plan.columns, plan.names = True, [], []  # read as before, DuckDB's lenient way
+            continue
         bad = _bad_lines(rejects)
-        if bad and _explain_bad(plan, bad):
+        if bad and _explain_bad(plan, bad, out.num_rows):
             continue
         rows = out.num_rows
         if plan.opts.quotechar and _lines_missing(plan, rows, len(bad)) and _quote_free_better(plan, rows):
+            continue
+        if rows == 0 and not plan.strict and plan.columns and not plan.lenient and not plan.extra:
+            plan.lenient, plan.columns, plan.names = True, [], []  # the strict reading found nothing: read as before
             continue
         if rows == 0:
             raise IngestError(f"{plan.filename} has a header but no data rows." if plan.opts.header else
@@ -204,14 +219,20 @@ IMPORT_TIMEOUT_S = 6 * 3600.0  # an import is bounded by MAX_UPLOAD_MB, not by t
 def _query(con: duckdb.DuckDBPyConnection, plan: _Plan, rejects: str) -> tuple[str, list[Any]]:
     """The SELECT that reads the file, with its parameters, columns renamed to the final names."""
     o = plan.opts
+    fixed = bool(plan.columns)  # the columns are known: DuckDB reads them strictly, sniffing nothing
+    skip, header = (_header_line(plan), False) if plan.extra else (o.skip_rows, o.header)
     args = ["delim=?", "quote=?", "escape=?", "comment=?", "skip=?", "header=?", "decimal_separator=?",
             "compression='none'", "max_line_size=?", "store_rejects=true", f"rejects_table='{rejects}'",
-            f"rejects_scan='{rejects}_scan'", f"strict_mode={'true' if plan.strict else 'false'}", "null_padding=?",
-            "sample_size=?", "auto_detect=true"]
+            f"rejects_scan='{rejects}_scan'", f"strict_mode={'true' if plan.strict or fixed else 'false'}",
+            "null_padding=?", "sample_size=?", f"auto_detect={'false' if fixed else 'true'}",
+            f"parallel={'true' if plan.parallel else 'false'}"]
     params: list[Any] = [str(plan.source), o.delimiter, o.quotechar, (o.escape or o.quotechar) if o.quotechar else "",
-                         o.comment, o.skip_rows, o.header, o.decimal, MAX_LINE_BYTES, plan.null_padding,
+                         o.comment, skip, header, o.decimal, MAX_LINE_BYTES, plan.null_padding or bool(plan.extra),
                          plan.sample_size]
-    if plan.varchar:
+    if fixed:
+        args.append("columns=?")
+        params.append({name: "VARCHAR" if name in plan.varchar else kind for name, kind in _widened(plan)})
+    elif plan.varchar:
         args.append("types=?")
         params.append({name: "VARCHAR" for name in plan.varchar})
     source = f"read_csv(?, {', '.join(args)})"
@@ -222,15 +243,44 @@ def _query(con: duckdb.DuckDBPyConnection, plan: _Plan, rejects: str) -> tuple[s
             plan.strict = False
             return _query(con, plan, rejects)
         raise _unreadable(plan, exc) from exc
+    if not plan.strict and not fixed and not plan.lenient:
+        # the lenient sniffer found the types; the reading itself stays strict, so that a line with too many
+        # fields or a stray quote is rejected with its number rather than cut short without a word
+        plan.columns = [(row[0], row[1]) for row in described]
+        return _query(con, plan, rejects)
+    if not fixed:
+        plan.seen = [(row[0], row[1]) for row in described]
     worded = _worded_booleans(con, source, params, [row[0] for row in described if row[1] == "BOOLEAN"])
     if worded:  # yes/no, y/n, t/f stay the text the file holds; only true/false become booleans
         plan.varchar |= worded
         return _query(con, plan, rejects)
     columns = [row[0] for row in described]
     if not plan.names or len(plan.names) != len(columns):
-        plan.names = _names(plan, columns)
+        names = _names(plan, columns[: len(columns) - plan.extra])
+        plan.names = unique_names([*names, *(f"column_{i + 1}" for i in range(len(names), len(columns)))], [])
     select = ", ".join(f"{duck.quote(c)} AS {duck.quote(n)}" for c, n in zip(columns, plan.names, strict=True))
     return f"SELECT {select} FROM {source}", params
+
+
+def _widened(plan: _Plan) -> list[tuple[str, str]]:
+    """The fixed columns, with text columns added for the values of rows longer than the header."""
+    taken = {name for name, _kind in plan.columns}
+    extra = [f"extra_{i}" for i in range(1, plan.extra + len(taken) + 1) if f"extra_{i}" not in taken][: plan.extra]
+    return [*plan.columns, *((name, "VARCHAR") for name in extra)]
+
+
+def _header_line(plan: _Plan) -> int:
+    """The physical number of the header line (0 without a header): the lines to skip to reach the first row."""
+    if not plan.opts.header:
+        return plan.opts.skip_rows
+    with plan.source.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for number, line in enumerate(fh):
+            if number < plan.opts.skip_rows:
+                continue
+            if not line.strip() or (plan.opts.comment and line.lstrip().startswith(plan.opts.comment)):
+                continue
+            return number + 1
+    return plan.opts.skip_rows + 1
 
 
 BOOLEAN_WORDS = ("true", "false")
@@ -340,6 +390,34 @@ def _physical_lines(path: Path, rejects: list[tuple]) -> list[tuple]:
     return [(lines.get(int(r[4]) if r[4] is not None else -1, r[0]), *r[1:4]) for r in rejects]
 
 
+def _false_alarms(plan: _Plan, rejects: list[tuple]) -> bool:
+    """Whether every line DuckDB's strict reading rejected as an unquoted value is valid CSV with the table's fields
+    (Python's strict csv reader takes it, blanks after a closing quote allowed: DuckDB's strict mode refuses
+    '"{""a"":1}"' after a value such as '"x"  ,')."""
+    if any(r[1] != "UNQUOTED VALUE" for r in rejects) or len(rejects) > 1000:
+        return False
+    wanted = {int(r[0]) for r in rejects}
+    width = len(plan.columns)
+    opts = plan.opts
+    with plan.source.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for number, line in enumerate(fh, start=1):
+            if number not in wanted:
+                continue
+            quote = re.escape(opts.quotechar or '"')
+            line = re.sub(f"(?<={quote})[ \t]+(?={re.escape(opts.delimiter)}|\r?\n?$)", "", line)
+            try:
+                fields = next(csv.reader([line], delimiter=opts.delimiter, quotechar=opts.quotechar or '"',
+                                         escapechar=opts.escape or None, doublequote=not opts.escape, strict=True))
+            except csv.Error:
+                return False
+            if len(fields) != width:
+                return False
+            wanted.discard(number)
+            if not wanted:
+                return True
+    return not wanted
+
+
 def _bad_lines(rejects: list[tuple]) -> dict[int, tuple[int, int]]:
     """Line -> (fields expected, fields found) for lines with the wrong number of fields."""
     out: dict[int, tuple[int, int]] = {}
@@ -352,13 +430,14 @@ def _bad_lines(rejects: list[tuple]) -> dict[int, tuple[int, int]]:
     return out
 
 
-def _explain_bad(plan: _Plan, bad: dict[int, tuple[int, int]]) -> bool:
+def _explain_bad(plan: _Plan, bad: dict[int, tuple[int, int]], rows: int) -> bool:
     """A footer is left out with a note; bad lines are skipped when asked; short rows are padded (True: read
     again with padding); a row with too many fields stops the import."""
     lines = sorted(bad)
     short = [n for n in lines if 0 < bad[n][1] < bad[n][0] or bad[n] == (0, 0)]
     last = _last_lines(plan.source, FOOTER_LINES)
-    if len(short) == len(lines) <= FOOTER_LINES and lines == last[-len(lines):]:  # the last lines, fewer fields
+    if len(short) == len(lines) <= FOOTER_LINES and lines == last[-len(lines):] and rows > len(lines):
+        # the last lines, fewer fields, below a table longer than them
         where = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
         plan.attempt.append(f"{len(lines)} line(s) at the end of the file do not fit the table ({where}) and were "
                             "left out as a footer.")
@@ -367,6 +446,28 @@ def _explain_bad(plan: _Plan, bad: dict[int, tuple[int, int]]) -> bool:
         plan.attempt.append(f"{len(lines)} row(s) with the wrong number of fields were skipped (first: line {lines[0]}).")
         return False
     long = [n for n in lines if n not in short]
+    widest = max((bad[n][1] for n in long), default=0)
+    if long and all(bad[n][1] > bad[n][0] for n in long) and (plan.seen or plan.columns):
+        # keep every value: the rows' extra fields go into columns added after the header's (noted with lines)
+        plan.columns = plan.columns or plan.seen
+        width = len(plan.columns)
+        if widest > MAX_COLUMNS:
+            raise IngestError(f"{plan.filename}: line {long[0]} has {widest:,} fields, over the {MAX_COLUMNS:,} "
+                              "column limit.", hint="Check the delimiter and quote character.")
+        if widest > width + plan.extra:
+            if not plan.extra:
+                first, expected = long[0], bad[long[0]][0]
+                plan.notes.append(
+                    f"{len(long)} row(s) have more fields than the header (line {first} has {bad[first][1]} fields "
+                    f"but the header has {expected}{'; the first of them' if len(long) > 1 else ''}): their extra "
+                    f"values were kept in added columns, column_{expected + 1} on. Tick 'skip bad rows' to leave "
+                    "such rows out instead, or check the delimiter and quote character.")
+                if short:
+                    plan.notes.append(f"{len(short)} row(s) have fewer fields than the header; their missing values "
+                                      f"were left empty (first: line {short[0]}).")
+            plan.extra = widest - width
+            plan.names = []
+            return True
     if not long and not plan.null_padding:
         plan.null_padding = True
         plan.notes.append(f"{len(short)} row(s) have fewer fields than the header; their missing values were left "
@@ -374,8 +475,9 @@ def _explain_bad(plan: _Plan, bad: dict[int, tuple[int, int]]) -> bool:
         return True
     first = long[0] if long else lines[0]
     expected, found = bad[first]
-    detail = f" has {found} fields but the header has {expected}" if expected else " could not be read"
-    raise IngestError(f"{plan.filename}: line {first}{detail} (ragged rows; {len(lines)} such line(s)).",
+    detail = (f" has {found} fields but the header has {expected} (ragged rows" if expected else
+              " could not be read (a quote is not closed, or text follows a closing quote")
+    raise IngestError(f"{plan.filename}: line {first}{detail}; {len(lines)} such line(s)).",
                       hint="Check the delimiter, quote character and rows to skip, or tick 'skip bad rows' to leave "
                            "such rows out.")
 
@@ -525,10 +627,11 @@ def _unreadable(plan: _Plan, exc: Exception) -> IngestError:
     text = str(exc)
     line = re.search(r"[Ll]ine[: ]+(\d+)", text)
     where = f" (line {line.group(1)})" if line else ""
-    if "line size" in text.lower():
+    head = text.splitlines()[0].lower() if text else ""  # DuckDB's first line; the rest lists possible fixes
+    if "line size" in head:
         return IngestError(f"{plan.filename} could not be read: a line{where} is longer than "
                            f"{MAX_LINE_BYTES // (1024 * 1024)} MB.", hint="Check the delimiter and the line endings.")
-    if "empty" in text.lower() or "no columns" in text.lower():
+    if "empty" in head or "no columns" in head:
         return IngestError(f"{plan.filename} has no content.", hint="Choose a file that contains data.")
     first = text.splitlines()[0][:200] if text else type(exc).__name__
     first = re.sub(r"\"[^\"]*\"", "the file", first)  # DuckDB quotes the path; the analyst knows the file

@@ -87,7 +87,21 @@ MAX_LINE_BYTES = 8 * 1024 * 1024  # DuckDB's default is 2 MB; longer lines are r
 def correct(opts: CsvOptions, ours: CsvOptions, lines: list[str], physical: list[str]) -> CsvOptions:
     """DuckDB's dialect with our corrections for what it gets wrong on real files (`physical`: the first lines
     as they are, blank ones included)."""
-    if opts.skip_rows and not _is_preamble(physical[: opts.skip_rows], opts.delimiter):
+    leading = _comment_preamble(physical)
+    if leading > opts.skip_rows and not opts.comment:
+        # '#' lines above the table: a preamble of comments, which DuckDB took for the header (one column)
+        kept = [ln for ln in physical[leading:] if ln.strip()]
+        mine = home_sniff(kept, suffix="")
+        last = max(i for i in range(leading) if physical[i].strip())
+        candidate = physical[last].lstrip()[1:]
+        # the last comment line is the header when '#' is glued to its first name and it has the table's fields
+        # ('#id,name' above '1,ann', as GeoNames or VCF files write it); '# a note, with a comma' is a comment
+        named = bool(candidate) and not candidate[0].isspace() and _fields(candidate, mine) >= 2 and (
+            _fields(candidate, mine) == _fields(kept[0], mine))
+        opts = opts.model_copy(update={"skip_rows": last if named else leading, "header": named or mine.header,
+                                       "delimiter": mine.delimiter, "quotechar": mine.quotechar, "escape": ""})
+        ours = mine
+    elif opts.skip_rows and not _is_preamble(physical[: opts.skip_rows], opts.delimiter):
         # DuckDB skips lines to make the rest fit; lines of several fields not set apart are the table's own
         opts = opts.model_copy(update={"skip_rows": 0, "header": ours.header, "delimiter": ours.delimiter,
                                        "quotechar": ours.quotechar, "escape": ""})
@@ -106,9 +120,26 @@ def correct(opts: CsvOptions, ours: CsvOptions, lines: list[str], physical: list
     return opts.model_copy(update={"decimal": decimal_of(rows[1:], opts.delimiter)})
 
 
+COMMENT_MARKS = ("#",)
+
+
+def _comment_preamble(physical: list[str]) -> int:
+    """The number of first lines that are comments ('#') or blank, when a line of the table follows them."""
+    count = 0
+    for line in physical:
+        if line.strip() and not line.lstrip().startswith(COMMENT_MARKS):
+            break
+        count += 1
+    else:
+        return 0  # comments only: nothing to read after them
+    return count if any(ln.strip() for ln in physical[:count]) else 0
+
+
 def _is_preamble(skipped: list[str], delimiter: str) -> bool:
     """Title or note lines (one field each), or any lines set apart from the table by a blank line."""
     if any(not ln.strip() for ln in skipped[1:]):
+        return True
+    if all(not ln.strip() or ln.lstrip().startswith(COMMENT_MARKS) for ln in skipped):
         return True
     return all(ln.count(delimiter) == 0 for ln in skipped)
 
@@ -132,6 +163,13 @@ def reader(lines: object, opts: CsvOptions) -> csv.Reader:  # type: ignore[name-
         return csv.reader(lines, delimiter=opts.delimiter, quoting=csv.QUOTE_NONE, escapechar=opts.escape or None)
     return csv.reader(lines, delimiter=opts.delimiter, quotechar=opts.quotechar, escapechar=opts.escape or None,
                       doublequote=not opts.escape)
+
+
+def _fields(line: str, opts: CsvOptions) -> int:
+    try:
+        return len(next(reader([line], opts), []))
+    except csv.Error:
+        return 0
 
 
 def _width(lines: list[str], delimiter: str, quotechar: str) -> int:

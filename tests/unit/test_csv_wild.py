@@ -42,6 +42,18 @@ ODD = [
     ("gb18030.csv", "姓名,城市\n张三,北京\n李四,上海\n".encode("gb18030"), 2, 2, "GB18030"),
     ("cp1252.csv", "name,price\ncafé,€5\nnaïve,“x”\n".encode("cp1252"), 2, 2, "Windows-1252"),
     ("utf16.csv", "a,b\n1,é\n2,ü\n".encode("utf-16"), 2, 2, ""),
+    # rows longer than the header keep their values in added columns; the note names the first such line
+    ("long_rows.csv", _lines("a,b,c", "1,2,3", "4,5,6,7", "8,9,10"), 3, 4, "line 3 has 4 fields but the header has 3"),
+    ("header_one_short.csv", _lines("one,two", "1,2,3", "4,5,6"), 2, 3, "column_3 on"),
+    ("long_and_short.csv", _lines("a,b,c", "1,2,3,4", "5", "6,7,8"), 3, 4, "fewer fields than the header"),
+    # '#' comment lines above the table, with a comma in one of them; a header commented out ('#id')
+    ("comment_preamble.csv", _lines("# note", "# more, with a comma", "id,name", "1,a", "2,b"), 2, 2, "first 2 line(s)"),
+    ("commented_header.tsv", _lines("# title", "#id\tname", "1\ta", "2\tb"), 2, 2, "first 1 line(s)"),
+    # every row shorter than the header: padded, not taken for a footer
+    ("all_rows_short.csv", _lines("# gunk", "one,two,three,four", "1,a,alice", "2,b,bob"), 2, 4, "fewer fields"),
+    # blanks after a closing quote beside doubled quotes (DuckDB's strict reading refuses the line)
+    ("blank_after_quote.csv", _lines("a,b,c", '1,"x y"  ,"{""k"": 1}"', '2,"z","{""k"": 2}"', "3,w,v"), 3, 3, ""),
+    ("text_after_quote.csv", _lines("name,age,city", '"ann"x,3,paris', "bob,4,rome"), 2, 3, ""),
 ]
 
 
@@ -106,6 +118,44 @@ OVERRIDES = [
 ]
 
 
+WIDENED = [
+    # (lines, column names, the values of the last column, top to bottom)
+    (("a,b,c", "1,2,3", "4,5,6,7", "8,9,10"), ["a", "b", "c", "column_4"], [None, "7", None]),
+    (("id,name", "1,ann,x,y", "2,bob"), ["id", "name", "column_3", "column_4"], ["y", None]),
+    (("#id,name", "1,ann", "2,bob"), ["#id", "name"], ["ann", "bob"]),
+]
+
+
+@pytest.mark.parametrize(("lines", "names", "last"), WIDENED, ids=["one_long", "two_extra", "commented_header"])
+def test_every_value_is_kept_where_the_header_is_short(tmp_path: Path, lines: tuple[str, ...], names: list[str],
+                                                      last: list) -> None:
+    path = tmp_path / "file.csv"
+    path.write_bytes(_lines(*lines))
+    result = readers.read(path)
+    assert result.table.column_names == names, result.notes
+    assert result.table.column(names[-1]).to_pylist() == last
+
+
+def test_long_rows_are_still_skipped_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "file.csv"
+    path.write_bytes(_lines("a,b", "1,2", "3,4,5", "6,7"))
+    result = readers.read(path, skip_bad_rows=True)
+    assert (result.table.num_rows, result.table.num_columns) == (2, 2)
+    assert "1 row(s) with the wrong number of fields were skipped (first: line 3)." in result.notes
+
+
+def test_text_after_a_closing_quote_is_refused_with_its_line_never_cut(tmp_path: Path) -> None:
+    # Given a quoted value followed by text and a field too many (DuckDB's lenient reading drops both silently)
+    path = tmp_path / "file.csv"
+    path.write_bytes(_lines("name,age,day,n", "ann,3,2023-01-01,2", '"ann"bla,4,2023-01-02,5,8', "bob,3,2023-01-02,7"))
+    # When it is read, Then it stops at that line, and skipping it keeps the other rows
+    with pytest.raises(IngestError, match="line 3 could not be read"):
+        readers.read(path)
+    result = readers.read(path, skip_bad_rows=True)
+    assert result.table.num_rows == 2 and any("line 3" in n for n in result.notes)
+
+
+
 @pytest.mark.parametrize(("lines", "options", "rows", "columns", "first"), OVERRIDES,
                          ids=[next(iter(o[1])) for o in OVERRIDES])
 def test_one_click_overrides(tmp_path: Path, lines: tuple[str, ...], options: dict, rows: int, columns: int,
@@ -126,7 +176,8 @@ def test_encoding_override_and_the_preview_shows_rows_and_notes(tmp_path: Path) 
 
 
 BAD = [
-    ("ragged.csv", _lines("a,b", "1,2", "3,4,5", "6,7"), {}, IngestError, "line 3 has 3 fields but the header has 2"),
+    ("ragged_wide.csv", _lines("a,b", "1,2", ",".join(["x"] * 20_001), "6,7"), {}, IngestError,
+     "line 3 has 20,001 fields, over the 20,000 column limit"),
     ("header_only.csv", _lines("a,b,c"), {}, IngestError, "no data rows"),
     ("bad_delim.csv", _lines("a,b", "1,2"), {"delimiter": ",,"}, InvalidInput, "one character"),
     ("bad_quote.csv", _lines("a,b", "1,2"), {"quotechar": ","}, InvalidInput, "cannot be the delimiter"),

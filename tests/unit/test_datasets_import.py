@@ -161,11 +161,13 @@ def test_five_thousand_columns(tmp_path: Path) -> None:
     assert datasets.preview(ds.id, limit=1, columns=["c4999"])["c4999"].tolist() == [4999]
 
 
-def test_ragged_rows_can_be_skipped(tmp_path: Path) -> None:
+def test_ragged_rows_are_kept_in_added_columns_or_skipped(tmp_path: Path) -> None:
     path = write(tmp_path, "ragged.csv", b"a,b\n1,2\n3,4,5\n6,7\n")
-    with pytest.raises(IngestError, match="ragged"):
-        datasets.ingest_file(path)
-    ds = datasets.ingest_file(path, skip_bad_rows=True)
+    kept = datasets.ingest_file(path)
+    assert (kept.rows, kept.columns) == (3, 3) and any("line 3 has 3 fields but the header has 2" in n
+                                                      for n in kept.notes)
+    assert datasets.load_frame(kept.id)["column_3"].tolist()[1] == "5"  # added columns hold text
+    ds = datasets.ingest_file(path, name="ragged_skipped", skip_bad_rows=True)
     assert ds.rows == 2 and any("skipped" in n for n in ds.notes)
 
 
@@ -191,9 +193,10 @@ def test_skip_bad_rows_holds_when_utf8_is_forced_on_a_latin1_file(tmp_path: Path
 
 
 def test_a_ragged_row_is_named_by_its_line_when_not_skipped(tmp_path: Path) -> None:
-    with pytest.raises(IngestError, match="line 11 has 5 fields but the header has 3"):
-        datasets.ingest_file(_latin1_ragged(tmp_path), encoding="utf-8", skip_bad_rows=False, **UI_OPTIONS)
-    nothing_left()
+    ds = datasets.ingest_file(_latin1_ragged(tmp_path), encoding="utf-8", skip_bad_rows=False, **UI_OPTIONS)
+    assert (ds.rows, ds.columns) == (19, 5)
+    assert any("line 11 has 5 fields but the header has 3" in n and "column_4 on" in n for n in ds.notes), ds.notes
+    assert datasets.load_frame(ds.id)["column_5"].dropna().tolist() == ["fields"]
 
 
 def test_skip_note_gives_the_row_number_when_values_span_lines(tmp_path: Path) -> None:
@@ -229,7 +232,7 @@ BAD = [
     ("junk.csv", bytes(range(256)) * 40, UnsupportedFormat, "binary"),
     ("picture.png", b"\x89PNG\r\n\x1a\n" + bytes(2000), UnsupportedFormat, "binary"),
     ("page.csv", b"<!DOCTYPE html><html><body>Not data</body></html>", UnsupportedFormat, "web page"),
-    ("ragged.csv", b"a,b\n1,2\n3,4,5\n", IngestError, "ragged"),
+    ("ragged.csv", b"a,b\n1,2\n" + b",".join([b"x"] * 20_001) + b"\n4,5\n", IngestError, "line 3 has 20,001 fields"),
     ("scalars.json", b"[1, 2, 3]", IngestError, "not a table"),
     ("object.json", b'{"name": "x", "nested": {"a": 1}}', IngestError, "not tabular"),
     ("broken.json", b'[{"a": 1}, {"a": ', IngestError, "not valid JSON"),
