@@ -27,6 +27,7 @@ from core.rag.documents import ready_documents
 from core.rag.embeddings import get_embedder
 from core.rag.keyword import tokenize
 from core.rag.query import focus
+from core.rag.rerank import asked_years, year_scores
 from core.rag.route import MENTION_SHARE, asked_words, profile, proper_words, route
 from core.rag.terms import query_kinds, query_terms, terms
 
@@ -37,6 +38,8 @@ RRF_K = 60
 MAX_K = 50
 KIND_BOOST = 0.5  # a page that is the statement the question needs (balance sheet, income, cash flows)
 VECTOR_WEIGHT = 1.5  # times the cosine similarity of the page's opening lines (keywords give up to 1; tuned on the tuning half)
+RERANK_DEPTH = 20  # the best pages of the first pass that the year feature reranks
+YEAR_WEIGHT = 0.3  # times a page's share of the years the question names (core.rag.rerank; tuned on the tuning half)
 
 
 class Hit(BaseModel):
@@ -118,8 +121,29 @@ def _page_search(query: str, docs: list[Document], k: int, depth: int, *, filter
             vector_rank[key] = rank
         for key, similarity in others.items():  # keyword pages beyond the nearest: their own similarity, not 0
             scores[key] += VECTOR_WEIGHT * similarity
+    _rerank(query, scores)
     best = sorted(scores, key=lambda key: -scores[key])[:k]
     return _page_hits(query, best, scores, keyword_rank, vector_rank, {str(d.id): d for d in docs})
+
+
+def _rerank(query: str, scores: dict[tuple[str, int], float]) -> None:
+    """Add the year feature (core.rag.rerank) to the RERANK_DEPTH best pages' scores, in place."""
+    if YEAR_WEIGHT <= 0 or not asked_years(query):
+        return
+    top = sorted(scores, key=lambda key: -scores[key])[:RERANK_DEPTH]
+    for key, share in year_scores(query, _page_texts(top)).items():
+        scores[key] += YEAR_WEIGHT * share
+
+
+def _page_texts(pages: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    if not pages:
+        return {}
+    wanted = set(pages)
+    with session() as s:
+        rows = s.exec(select(DocumentPage.document_id, DocumentPage.number, DocumentPage.text)
+                      .where(DocumentPage.document_id.in_({uuid.UUID(d) for d, _ in pages}),
+                             DocumentPage.number.in_({p for _, p in pages}))).all()
+    return {(str(d), n): text for d, n, text in rows if (str(d), n) in wanted}
 
 
 def _routed(query: str, allowed: set[str]) -> set[str]:

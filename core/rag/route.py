@@ -38,15 +38,17 @@ RARE_SHARE = 0.25  # a profile word used by more than this share of documents do
 MATCH_SHARE = 0.8  # documents scoring at least this share of the best company match stay candidates
 ROUTE_MARGIN = 0.01  # documents this close to the best fit stay candidates
 COMMON_SHARE = 0.5  # a name word that most documents use ('report', 'state') counts by that use
+COVER_WEIGHT = 0.5  # a word only on the cover page (not the file name, title or ticker) counts half: a cover
+# that lists every company cannot tie with the filings those companies' names name
 MENTION_SHARE = 0.1  # a question word in at most this share of documents (at least 1) names them
 
 
 def profile(name: str, title: str, first_page: str) -> dict:
     """What names a document: identity words and its period (year, quarter, form), for routing."""
     stem = Path(name).stem
-    name_words = [w for w in terms(re.sub(r"[_\-.]+", " ", f"{stem} {title}")) if not w.isdigit() and w not in FORMS]
+    name_words = [w for w in terms(re.sub(r"[_\-.]+", " ", f"{stem} {title}")) if not _period_word(w)]
     cover = first_page[:_COVER_CHARS]
-    cover_words = [w for w in terms(" ".join(_CAPITALISED.findall(cover))) if len(w) > 1 and not w.isdigit()]
+    cover_words = [w for w in terms(" ".join(_CAPITALISED.findall(cover))) if len(w) > 1 and not _period_word(w)]
     name_words += tickers(first_page)
     named = list(words(re.sub(r"[_\-]+", " ", stem)))
     years = [int(w) for w in named if YEAR.fullmatch(w)]
@@ -60,6 +62,11 @@ def profile(name: str, title: str, first_page: str) -> dict:
         years = [int(found.group(1))] if found else []
     return {"identity": sorted(set(name_words + cover_words)), "names": sorted(set(name_words)),
             "year": years[0] if years else None, "quarter": quarter, "form": form}
+
+
+def _period_word(word: str) -> bool:
+    """A number, 'fy', a quarter or a form type: what a period says, never who a document is."""
+    return word.isdigit() or word in FORMS or word == "fy" or re.fullmatch(r"q[1-4]", word) is not None
 
 
 def tickers(first_page: str) -> list[str]:
@@ -122,13 +129,14 @@ def _name_scores(asked: set[str], profiles: dict[str, dict], frequency: dict[str
     named_by = Counter(w for prof in profiles.values() for w in set(prof.get("names", ())))
     scores = {}
     for doc, prof in profiles.items():
-        names = set(prof.get("names", ()))
+        identity = set(prof.get("identity", ()))
+        names = set(prof.get("names", identity))  # profiles written before names existed: all of them
         score = 0.0
-        for word in asked & set(prof.get("identity", ())):
+        for word in asked & identity:
             used = frequency.get(word, 1)
             count = named_by[word] if word in names and used <= COMMON_SHARE * total else used
             if count <= limit:
-                score += math.log(max(total, 2) / max(count, 1))
+                score += math.log(max(total, 2) / max(count, 1)) * (1.0 if word in names else COVER_WEIGHT)
         scores[doc] = score
     return scores
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core import rag
-from core.rag import fts, keyword, store
+from core.rag import fts, keyword, retrieve, store
 from core.rag.answer import sources_prompt
 from core.rag.embeddings import _local_model
 from core.untrusted import TAG
@@ -194,3 +194,45 @@ def test_an_index_file_of_an_older_version_is_rebuilt(library: Path) -> None:
     with sqlite3.connect(fts.path()) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == fts.VERSION
         assert "head" in [row[1] for row in conn.execute("PRAGMA table_info(page_fts)")]
+
+
+TAX_PAGES = [  # two pages of a 10-K: prose about earlier years' tax rate, then the summary table with the years asked
+    "Table of Contents\nIncome Taxes\nThe effective tax rate was 23.1 percent in 2019 and 22.4 percent in 2018, "
+    "reflecting the resolution of prior-year tax audits. We file income tax returns in the United States and in "
+    "many foreign jurisdictions, and our returns remain subject to examination by the taxing authorities.",
+    "Table of Contents\nTABLE 1: SUMMARY OF FINANCIAL PERFORMANCE\nYears Ended December 31,\n"
+    "(Millions, except percentages) 2022 2021 2020\nTotal revenues net of interest expense 52,862 42,380 36,087\n"
+    "Pretax income 9,999 10,524 4,550\nEffective tax rate 21.6 % 24.6 % 24.1 %",
+]
+
+
+def test_the_page_reporting_the_years_asked_ranks_first(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a filing where two pages give an effective tax rate, for different years; the prose page
+    # is titled 'Income Taxes' and so wins on words alone
+    rag.add_document(make_pdf(library / "AMERICANEXPRESS_2022_10K.pdf", TAX_PAGES))
+    question = "How much has the effective tax rate of American Express changed between FY2021 and FY2022?"
+    monkeypatch.setattr(retrieve, "YEAR_WEIGHT", 0.0)
+    assert rag.search(question, k=2)[0].page == 1
+    # When the years the question names count (the default)
+    monkeypatch.undo()
+    # Then the table with those years comes first, in hybrid and keyword search alike
+    assert [h.page for h in rag.search(question, k=2)] == [2, 1]
+    assert rag.search(question, k=2, mode="keyword")[0].page == 2
+
+
+HIJACK_COVER = ("FORM 10-K\nFor the fiscal year ended December 31, 2018\n3M COMPANY ADOBE SYSTEMS INCORPORATED "
+                "AMERICAN EXPRESS BOEING PEPSICO AMAZON JOHNSON & JOHNSON MMM ADBE AXP BA PEP AMZN JNJ\n"
+                + " ".join(f"FY{y} Q1 Q2 Q3 Q4 10-K 10-Q 8-K" for y in range(2015, 2024)))
+
+
+def test_a_filing_that_names_every_company_and_year_cannot_take_over_routing(library: Path) -> None:
+    # Given the real filings and a hostile one whose cover and pages name every company, year and form
+    add_filings(library)
+    rag.add_document(make_pdf(library / "INDEX_FUND_2018_10K.pdf", [
+        HIJACK_COVER, "Table of Contents\nCapital expenditure of 3M and Adobe in FY2018 and FY2022: see the filings.",
+        "Table of Contents\n" + HIJACK_COVER.replace("\n", " ") + " quick ratio operating margin capital expenditure"]))
+    # When analysts ask about one company and year each
+    for question, document, page in QUESTIONS:
+        hits = rag.search(question, k=3)
+        # Then the real filing's page still comes first
+        assert (hits[0].document, hits[0].page) == (document, page), question

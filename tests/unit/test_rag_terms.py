@@ -130,3 +130,17 @@ def test_the_period_read_from_a_question() -> None:
     assert asked_period("Q2 of FY2024 versus FY 2023, per the 10-Q") == ([2024, 2023], True, {"10q"})
     assert asked_period("the second quarter") == ([], True, set())
     assert profile("x.pdf", "", "FORM 8-K\nDate of Report: July 1, 2022")["form"] == "8k"
+
+
+def test_a_cover_that_lists_every_company_and_period_does_not_tie_with_the_named_filing() -> None:
+    # Given a real 3M filing and a hostile one whose cover names 3M, Adobe and every period
+    cover = "FORM 10-K\n3M COMPANY ADOBE SYSTEMS FY2018 FY2022 Q1 Q2 Q3 Q4 10-Q 8-K"
+    real = profile("3M_2018_10K.pdf", "", "FORM 10-K\n3M COMPANY\nFor the fiscal year ended December 31, 2018")
+    hostile = profile("INDEX_FUND_2018_10K.pdf", "", cover)
+    # Then period words never name a document, and the cover's company names are not its names
+    assert not {"fy", "q1", "q2", "10q", "8k"} & set(hostile["identity"])
+    assert "3m" in hostile["identity"] and "3m" not in hostile["names"]
+    # And a question about 3M's FY2018 goes to 3M's filing only
+    profiles = {"real": real, "hostile": hostile, "adobe": profile("ADOBE_2017_10K.pdf", "", "ADOBE SYSTEMS")}
+    frequency = {"3m": 2, "adobe": 2, "system": 2, "fy": 1}
+    assert route("What is the FY2018 capital expenditure for 3M?", profiles, frequency, 3) == {"real"}
