@@ -193,7 +193,7 @@ def write_heads(path: Path) -> Path | None:
             orders = [con.sql(f"SELECT file_row_number FROM {src} {_order(c, desc)} LIMIT {HEAD_ROWS}")
                       .fetchnumpy()["file_row_number"] for c in names for desc in (False, True)]
             numbers = np.unique(np.concatenate(orders))
-            rows = _rows_numbered(con, path, numbers)
+            rows = _rows_at(con, path, numbers)
         blocks = [rows.take(pa.array(np.searchsorted(numbers, order))) for order in orders]
         table = pa.concat_tables(blocks).replace_schema_metadata(
             {b"heads": json.dumps({"columns": names, "rows": [len(b) for b in blocks]}).encode()})
@@ -220,7 +220,7 @@ def _using(con: object) -> None:
             _writers[threading.current_thread()] = con
 
 
-def _rows_numbered(con: object, path: Path, wanted: np.ndarray) -> pa.Table:
+def _rows_at(con: object, path: Path, wanted: np.ndarray) -> pa.Table:
     """The rows of `path` at the sorted row numbers `wanted`, in that order: one streaming scan joined with
     the wanted numbers (memory: DuckDB's buffers within its limit, and the rows found)."""
     src = f"read_parquet({literal(str(path))}, file_row_number = true)"

@@ -399,12 +399,13 @@ def _false_alarms(plan: _Plan, rejects: list[tuple]) -> bool:
     wanted = {int(r[0]) for r in rejects}
     width = len(plan.columns)
     opts = plan.opts
+    quote, delimiter = re.escape(opts.quotechar or '"'), re.escape(opts.delimiter)
+    blanks = re.compile(f"(?<={quote})[ \t]+(?={delimiter}|\r?\n?$)")  # blanks after a closing quote
     with plan.source.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
         for number, line in enumerate(fh, start=1):
             if number not in wanted:
                 continue
-            quote = re.escape(opts.quotechar or '"')
-            line = re.sub(f"(?<={quote})[ \t]+(?={re.escape(opts.delimiter)}|\r?\n?$)", "", line)
+            line = blanks.sub("", line)
             try:
                 fields = next(csv.reader([line], delimiter=opts.delimiter, quotechar=opts.quotechar or '"',
                                          escapechar=opts.escape or None, doublequote=not opts.escape, strict=True))
