@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -227,15 +227,39 @@ class Settings(BaseSettings):
         return not self.redis_url
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The settings of this process (read once; see `reload_settings`)."""
+_settings: Settings | None = None
+_settings_lock = threading.Lock()  # read and replaced under it: a thread that read the environment before a
+# reload can never store its stale settings over the reloaded ones (lru_cache let it)
+
+
+def _load() -> Settings:
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
 
 
+def get_settings() -> Settings:
+    """The settings of this process (read once; see `reload_settings`)."""
+    global _settings
+    settings = _settings
+    if settings is None:
+        with _settings_lock:
+            if _settings is None:
+                _settings = _load()
+            settings = _settings
+    return settings
+
+
 def reload_settings() -> Settings:
     """Re-read the environment (tests and the Settings page use this)."""
-    get_settings.cache_clear()
-    return get_settings()
+    global _settings
+    with _settings_lock:
+        _settings = _load()
+        return _settings
+
+
+def forget_settings() -> None:
+    """Drop the settings read so far; the next `get_settings` reads the environment (a forked child's)."""
+    global _settings
+    with _settings_lock:
+        _settings = None

@@ -63,7 +63,7 @@ def child(req):
         os.environ.clear()
         os.environ.update(req["env"])
         if "core.config" in sys.modules:
-            sys.modules["core.config"].get_settings.cache_clear()
+            sys.modules["core.config"].forget_settings()
         if req["cap"]:
             resource.setrlimit(resource.RLIMIT_AS, (req["cap"], req["cap"]))
         argv = req["argv"]
