@@ -78,6 +78,7 @@ def _upload(page, path: Path, *, first: bool = True) -> None:
     _go(page, "Datasets")
     if not first:  # with datasets stored, the import form is folded away
         page.get_by_text("Import data", exact=True).click()
+        wait_for_app(page)  # the unfolded form's uploader exists only once that rerun is over
     import_file(page, path)
 
 
